@@ -1,0 +1,73 @@
+//! Builds the application: the state from the configuration, and the router
+//! with its OpenAPI document, fault scopes and middleware stack.
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::revocation::RevocationList;
+use crate::auth::{passwords, tokens::TokenKeys};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::middleware::{self, faults};
+use crate::routes;
+use crate::seed;
+use crate::state::{App, AppState};
+use crate::store::UserStore;
+use crate::docs;
+
+/// Builds the state: seed users hashed at `BCRYPT_COST`, keys, empty metrics.
+/// Fails with a message naming the setting (e.g. a seed file that does not parse).
+pub async fn build_state(config: Config) -> Result<AppState, String> {
+    let seed_users = match &config.seed_users_file {
+        Some(path) => {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || seed::read_file(&path))
+                .await
+                .map_err(|error| format!("SEED_USERS_FILE: {error}"))??
+        }
+        None => seed::default_users(),
+    };
+    let cost = config.bcrypt_cost;
+    let dummy_secret = uuid::Uuid::new_v4().to_string();
+    let (users, dummy_hash) = tokio::join!(
+        seed::build_users(seed_users, cost),
+        passwords::hash(dummy_secret, cost)
+    );
+    let users = UserStore::new(users?).map_err(|error| format!("SEED_USERS_FILE: {error}"))?;
+    Ok(AppState::new(App {
+        tokens: TokenKeys::from_config(&config),
+        users,
+        revoked: RevocationList::default(),
+        metrics: Metrics::default(),
+        dummy_hash: dummy_hash.map_err(|error| error.to_string())?,
+        config,
+    }))
+}
+
+/// The routes and their OpenAPI document, before middleware.
+pub fn routes(app: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let request_faults = from_fn_with_state((app.clone(), faults::Scope::RequestOnly), faults::inject);
+    let all_faults = from_fn_with_state((app.clone(), faults::Scope::RequestAndGlobal), faults::inject);
+    let auth = routes::auth::router().route_layer(all_faults);
+    let mut others = routes::health::router().merge(routes::metrics::prometheus_router());
+    if app.config.enable_dev_endpoints {
+        others = others
+            .merge(routes::users::router())
+            .merge(routes::metrics::dev_router());
+    }
+    OpenApiRouter::with_openapi(docs::base_document())
+        .merge(auth)
+        .merge(others.route_layer(request_faults))
+        .split_for_parts()
+}
+
+/// The whole application: routes, docs, fallbacks and middleware, with state.
+pub fn build_app(app: AppState) -> Router {
+    let (api, document) = routes(&app);
+    let router = api
+        .merge(docs::router(document))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    middleware::apply(router, &app).with_state(app)
+}

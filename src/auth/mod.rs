@@ -1,0 +1,6 @@
+//! Authentication primitives: passwords (bcrypt), tokens (JWT) and the
+//! revocation list that makes stateless refresh tokens single-use.
+
+pub mod passwords;
+pub mod revocation;
+pub mod tokens;

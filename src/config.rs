@@ -1,0 +1,326 @@
+//! Configuration: every setting of the contract as a flag and an environment
+//! variable (clap derive + env), with `.env` loading and start-up validation.
+//!
+//! Precedence is flag > environment > `.env` > default. clap gives the first
+//! two and the last; `.env` is loaded into the environment before parsing by
+//! [`load_env_file`], and dotenvy never overrides a variable already set.
+
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use jsonwebtoken::Algorithm;
+
+/// The secret the chat-api's `.env` uses; binding it on a public address is warned about.
+pub const DEFAULT_JWT_SECRET: &str = "dev-secret-key-change-in-production";
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// JWT signing algorithm (HMAC only: the chat-api shares the secret).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 (default).
+    #[value(name = "HS256", alias = "hs256")]
+    Hs256,
+    /// HMAC-SHA384.
+    #[value(name = "HS384", alias = "hs384")]
+    Hs384,
+    /// HMAC-SHA512.
+    #[value(name = "HS512", alias = "hs512")]
+    Hs512,
+}
+
+impl From<JwtAlgorithm> for Algorithm {
+    fn from(alg: JwtAlgorithm) -> Self {
+        match alg {
+            JwtAlgorithm::Hs256 => Algorithm::HS256,
+            JwtAlgorithm::Hs384 => Algorithm::HS384,
+            JwtAlgorithm::Hs512 => Algorithm::HS512,
+        }
+    }
+}
+
+/// The server's whole configuration (see the README's configuration table).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "mock-auth-server", version, about = "A mock authentication server for local development and CI: real JWTs for known test users.")]
+pub struct Config {
+    /// `.env` file to load (default: `.env` in the working directory, if present).
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// Address to bind (use 0.0.0.0 in a container).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to bind; 0 lets the system pick a free one.
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    pub port: u16,
+
+    /// HMAC secret the tokens are signed with; the chat-api must use the same.
+    #[arg(long, env = "JWT_SECRET", default_value = DEFAULT_JWT_SECRET, value_parser = non_empty, hide_env_values = true)]
+    pub jwt_secret: String,
+
+    /// Signing algorithm: HS256, HS384 or HS512.
+    #[arg(long, env = "JWT_ALGORITHM", value_enum, default_value = "HS256", ignore_case = true)]
+    pub jwt_algorithm: JwtAlgorithm,
+
+    /// `iss` claim put in and required of every token.
+    #[arg(long, env = "JWT_ISSUER", default_value = "mock-auth-server", value_parser = non_empty)]
+    pub jwt_issuer: String,
+
+    /// `aud` claim; when set, put in and required of every token.
+    #[arg(long, env = "JWT_AUDIENCE", value_parser = non_empty)]
+    pub jwt_audience: Option<String>,
+
+    /// Access token lifetime in minutes.
+    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=525_600))]
+    pub access_token_expire_minutes: u64,
+
+    /// Refresh token lifetime in days.
+    #[arg(long, env = "REFRESH_TOKEN_EXPIRE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub refresh_token_expire_days: u64,
+
+    /// bcrypt cost (4 to 31); 4 keeps CI fast, 10-12 mimics production latency.
+    #[arg(long, env = "BCRYPT_COST", default_value_t = 4, value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub bcrypt_cost: u32,
+
+    /// JSON file of seed users replacing the five defaults.
+    #[arg(long, env = "SEED_USERS_FILE", value_name = "PATH")]
+    pub seed_users_file: Option<PathBuf>,
+
+    /// Serve the dev endpoints (users list, reset, metrics); false answers 404.
+    #[arg(long, env = "ENABLE_DEV_ENDPOINTS", default_value_t = true, action = ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub enable_dev_endpoints: bool,
+
+    /// Allowed CORS origins: `*` or a comma-separated list.
+    #[arg(long, env = "CORS_ORIGINS", default_value = "*")]
+    pub cors_origins: String,
+
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    pub max_body_bytes: u64,
+
+    /// Lower bound of the random delay added to `/api/auth/*` (ms).
+    #[arg(long, env = "MOCK_DELAY_MIN_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub mock_delay_min_ms: u64,
+
+    /// Upper bound of the random delay added to `/api/auth/*` (ms).
+    #[arg(long, env = "MOCK_DELAY_MAX_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub mock_delay_max_ms: u64,
+
+    /// Fraction of `/api/auth/*` requests answered with MOCK_ERROR_STATUS (0.0 to 1.0).
+    #[arg(long, env = "MOCK_ERROR_RATE", default_value_t = 0.0, value_parser = error_rate)]
+    pub mock_error_rate: f64,
+
+    /// Status of the randomly injected errors (400 to 599).
+    #[arg(long, env = "MOCK_ERROR_STATUS", default_value_t = 500, value_parser = clap::value_parser!(u16).range(400..=599))]
+    pub mock_error_status: u16,
+
+    /// Log format: pretty or json (the level comes from RUST_LOG).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", ignore_case = true)]
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    /// The contract's defaults, without reading the environment (for tests and embedding).
+    fn default() -> Self {
+        // Parsing no arguments with a cleared env view is not possible in clap,
+        // so the defaults come from parsing through a command with env disabled.
+        let command = <Self as clap::CommandFactory>::command()
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.get_matches_from(["mock-auth-server"]);
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+            .unwrap_or_else(|error| unreachable!("defaults must parse: {error}"))
+    }
+}
+
+impl Config {
+    /// Checks what single values cannot: relations between settings.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mock_delay_min_ms > self.mock_delay_max_ms {
+            return Err(format!(
+                "MOCK_DELAY_MIN_MS (--mock-delay-min-ms) is {} but MOCK_DELAY_MAX_MS is {}: the minimum must not exceed the maximum",
+                self.mock_delay_min_ms, self.mock_delay_max_ms
+            ));
+        }
+        Ok(())
+    }
+
+    /// The allowed CORS origins, or `None` for any origin.
+    pub fn cors_origin_list(&self) -> Option<Vec<String>> {
+        let origins: Vec<String> = self
+            .cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if origins.is_empty() || origins.iter().any(|origin| origin == "*") {
+            None
+        } else {
+            Some(origins)
+        }
+    }
+
+    /// Whether the server binds an address reachable from other machines.
+    pub fn is_public_bind(&self) -> bool {
+        !self.host.is_loopback()
+    }
+}
+
+/// Parses the process arguments after loading `.env`; prints a short error and
+/// exits non-zero on any invalid setting (clap's own exit for `--help`).
+pub fn load() -> Result<Config, String> {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    load_env_file(&args)?;
+    let config = match Config::try_parse_from(&args) {
+        Ok(config) => config,
+        Err(error) => return Err(describe_clap_error(error)),
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+/// Loads `--env-file PATH` (which must exist) or `./.env` (if it exists).
+fn load_env_file(args: &[OsString]) -> Result<(), String> {
+    let explicit = args.iter().enumerate().find_map(|(i, arg)| {
+        let arg = arg.to_str()?;
+        if arg == "--env-file" {
+            args.get(i + 1).map(PathBuf::from)
+        } else {
+            arg.strip_prefix("--env-file=").map(PathBuf::from)
+        }
+    });
+    match explicit {
+        Some(path) => dotenvy::from_path(&path)
+            .map(|_| ())
+            .map_err(|error| format!("--env-file {}: {error}", path.display())),
+        None => match dotenvy::dotenv() {
+            Ok(_) => Ok(()),
+            Err(error) if error.not_found() => Ok(()),
+            Err(error) => Err(format!(".env: {error}")),
+        },
+    }
+}
+
+/// Turns a clap error into one line naming both the flag and its variable.
+/// `--help` and `--version` print and exit here, as clap intends.
+fn describe_clap_error(error: clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        error.exit();
+    }
+    let arg = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.clone(),
+        _ => String::new(),
+    };
+    let long = arg.split_whitespace().next().unwrap_or_default();
+    let env = <Config as clap::CommandFactory>::command()
+        .get_arguments()
+        .find(|candidate| candidate.get_long().map(|l| format!("--{l}")).as_deref() == Some(long))
+        .and_then(|candidate| candidate.get_env().map(|env| env.to_string_lossy().into_owned()));
+    let first_line = error
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    match env {
+        Some(env) => format!("{first_line} (environment variable {env})"),
+        None => first_line,
+    }
+}
+
+fn non_empty(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+fn error_rate(value: &str) -> Result<f64, String> {
+    let rate: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("{rate} is outside 0.0 to 1.0"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        let command = <Config as clap::CommandFactory>::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.try_get_matches_from(std::iter::once("mock-auth-server").chain(args.iter().copied()))?;
+        <Config as clap::FromArgMatches>::from_arg_matches(&matches)
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let config = Config::default();
+        assert_eq!(config.port, 8000);
+        assert_eq!(config.host.to_string(), "127.0.0.1");
+        assert_eq!(config.jwt_secret, DEFAULT_JWT_SECRET);
+        assert_eq!(config.jwt_algorithm, JwtAlgorithm::Hs256);
+        assert_eq!(config.access_token_expire_minutes, 30);
+        assert_eq!(config.refresh_token_expire_days, 7);
+        assert_eq!(config.bcrypt_cost, 4);
+        assert!(config.enable_dev_endpoints);
+        assert_eq!(config.max_body_bytes, 65_536);
+        assert_eq!(config.mock_error_status, 500);
+        assert!(config.jwt_audience.is_none());
+    }
+
+    #[test]
+    fn error_rate_above_one_is_refused() {
+        assert!(parse(&["--mock-error-rate", "2"]).is_err());
+        assert!(parse(&["--mock-error-rate", "0.5"]).is_ok());
+    }
+
+    #[test]
+    fn empty_secret_is_refused() {
+        assert!(parse(&["--jwt-secret", " "]).is_err());
+    }
+
+    #[test]
+    fn delay_minimum_above_maximum_is_refused() {
+        let config = parse(&["--mock-delay-min-ms", "50", "--mock-delay-max-ms", "10"]).unwrap();
+        assert!(config.validate().unwrap_err().contains("MOCK_DELAY_MIN_MS"));
+    }
+
+    #[test]
+    fn dev_endpoints_flag_accepts_false() {
+        assert!(!parse(&["--enable-dev-endpoints", "false"]).unwrap().enable_dev_endpoints);
+    }
+
+    #[test]
+    fn cors_list_is_split_and_star_means_any() {
+        let config = parse(&["--cors-origins", "http://a.test, http://b.test"]).unwrap();
+        assert_eq!(config.cors_origin_list().unwrap(), ["http://a.test", "http://b.test"]);
+        assert!(Config::default().cors_origin_list().is_none());
+    }
+
+    #[test]
+    fn algorithm_is_case_insensitive() {
+        assert_eq!(parse(&["--jwt-algorithm", "hs512"]).unwrap().jwt_algorithm, JwtAlgorithm::Hs512);
+        assert!(parse(&["--jwt-algorithm", "none"]).is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! The OpenAPI document and the two documentation UIs, all served by the
+//! server itself: Swagger UI from `utoipa-swagger-ui`'s vendored bundle and
+//! ReDoc from the bundle in `assets/`, so the docs load with no network.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi as _};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::state::AppState;
+
+/// The document's static part; paths are added by the routers (`routes!`),
+/// so the document cannot drift from what is served.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "mock-auth-server",
+        description = include_str!("../docs/openapi-description.md"),
+        license(name = "MIT"),
+    ),
+    modifiers(&BearerScheme),
+    components(schemas(crate::error::ErrorBody)),
+    tags(
+        (name = "auth", description = "Register, log in, refresh, log out, who am I"),
+        (name = "dev", description = "Development helpers: users list and reset, metrics (off with ENABLE_DEV_ENDPOINTS=false)"),
+        (name = "health", description = "Health check and Prometheus metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The base document, before the routers add their paths.
+pub fn base_document() -> OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `/docs` (Swagger UI), `/redoc` and `/openapi.json`.
+pub fn router(document: OpenApi) -> Router<AppState> {
+    let config = utoipa_swagger_ui::Config::from("/openapi.json")
+        // Swagger UI would otherwise send the document to an online validator.
+        .validator_url("none")
+        .try_it_out_enabled(true)
+        .persist_authorization(true);
+    let swagger = SwaggerUi::new("/docs")
+        .url("/openapi.json", document)
+        .config(config);
+    Router::new()
+        .merge(swagger)
+        .route("/redoc", get(redoc_page))
+        .route("/redoc/redoc.standalone.js", get(redoc_script))
+}
+
+async fn redoc_page() -> Html<&'static str> {
+    Html(REDOC_PAGE)
+}
+
+async fn redoc_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "application/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        REDOC_JS,
+    )
+}
+
+const REDOC_JS: &str = include_str!("../assets/redoc.standalone.js");
+
+const REDOC_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+  <head>
+    <title>mock-auth-server - ReDoc</title>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <style>body { margin: 0; padding: 0; }</style>
+  </head>
+  <body>
+    <redoc spec-url="/openapi.json" hide-download-button="false"></redoc>
+    <script src="/redoc/redoc.standalone.js"></script>
+  </body>
+</html>
+"#;

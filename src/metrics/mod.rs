@@ -1,0 +1,326 @@
+//! Request metrics: exact counters (atomics) and per-route latency histograms
+//! (`hdrhistogram`, fixed memory whatever the number of samples). Routes are
+//! keyed by method and matched template, so the map is bounded by the router.
+
+pub mod prometheus;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The key of requests that matched no route (or no method of a route).
+pub const UNMATCHED: &str = "UNMATCHED";
+
+/// Latencies are recorded in microseconds, up to an hour, at two significant
+/// digits (1 % error): about 20 KiB per route, against ~150 KiB at three.
+const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
+const HISTOGRAM_SIGFIG: u8 = 2;
+
+/// Counters of one route.
+pub struct RouteData {
+    /// Requests answered.
+    pub count: u64,
+    /// Responses with status >= 400.
+    pub errors: u64,
+    /// Sum of latencies in microseconds (for the mean and Prometheus `_sum`).
+    pub sum_us: u64,
+    /// Latency distribution in microseconds.
+    pub latency_us: Histogram<u64>,
+}
+
+impl RouteData {
+    fn new(template: &Histogram<u64>) -> Self {
+        Self {
+            count: 0,
+            errors: 0,
+            sum_us: 0,
+            latency_us: template.clone(),
+        }
+    }
+}
+
+/// All counters of the server; shared by the metrics middleware and routes.
+pub struct Metrics {
+    /// Start of the process (uptime is not reset by `DELETE /api/auth/metrics`).
+    started: Instant,
+    total_requests: AtomicU64,
+    total_errors: AtomicU64,
+    total_latency_us: AtomicU64,
+    simulated_errors: AtomicU64,
+    simulated_delays: AtomicU64,
+    /// Indexed by status code; a fixed array keeps counting lock-free.
+    status_codes: Box<[AtomicU64]>,
+    /// Per-route data; a std mutex per route, never held across an await.
+    routes: DashMap<String, Arc<Mutex<RouteData>>>,
+    /// An empty histogram with our bounds, cloned for each new route.
+    template: Histogram<u64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            total_requests: AtomicU64::new(0),
+            total_errors: AtomicU64::new(0),
+            total_latency_us: AtomicU64::new(0),
+            simulated_errors: AtomicU64::new(0),
+            simulated_delays: AtomicU64::new(0),
+            status_codes: (0..1000).map(|_| AtomicU64::new(0)).collect(),
+            routes: DashMap::new(),
+            // Constant bounds, checked once here at start, not per request.
+            template: Histogram::new_with_bounds(1, HISTOGRAM_MAX_US, HISTOGRAM_SIGFIG)
+                .expect("constant histogram bounds are valid"),
+        }
+    }
+}
+
+/// Per-route figures of the JSON metrics object.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct RouteSnapshot {
+    /// Requests answered.
+    pub count: u64,
+    /// Responses with status >= 400.
+    pub errors: u64,
+    /// Mean latency in milliseconds.
+    pub avg_ms: f64,
+    /// Median latency in milliseconds.
+    pub p50_ms: f64,
+    /// 95th percentile latency in milliseconds.
+    pub p95_ms: f64,
+    /// 99th percentile latency in milliseconds.
+    pub p99_ms: f64,
+    /// Largest latency in milliseconds.
+    pub max_ms: f64,
+}
+
+/// The body of `GET /api/auth/metrics`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct MetricsSnapshot {
+    /// Seconds since the server started.
+    pub uptime_seconds: f64,
+    /// Every request answered, metrics requests included.
+    pub total_requests: u64,
+    /// Responses with status >= 400.
+    pub total_errors: u64,
+    /// Errors injected by fault injection.
+    pub simulated_errors: u64,
+    /// Delays injected by fault injection.
+    pub simulated_delays: u64,
+    /// Responses per status code, e.g. `{"200": 12, "401": 1}`.
+    pub status_codes: BTreeMap<String, u64>,
+    /// Per route, keyed `"METHOD /template"` or `"UNMATCHED"`.
+    pub routes: BTreeMap<String, RouteSnapshot>,
+}
+
+/// The summary inside the health object.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct HealthMetrics {
+    /// Every request answered.
+    pub total_requests: u64,
+    /// Responses with status >= 400.
+    pub total_errors: u64,
+    /// Mean latency in milliseconds.
+    pub avg_latency_ms: f64,
+}
+
+fn ms(us: u64) -> f64 {
+    (us as f64 / 1000.0 * 1000.0).round() / 1000.0
+}
+
+impl Metrics {
+    /// Counts one answered request.
+    pub fn record(&self, route: &str, status: u16, elapsed: Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let is_error = status >= 400;
+        self.total_requests.fetch_add(1, Relaxed);
+        self.total_latency_us.fetch_add(us, Relaxed);
+        if is_error {
+            self.total_errors.fetch_add(1, Relaxed);
+        }
+        if let Some(counter) = self.status_codes.get(usize::from(status)) {
+            counter.fetch_add(1, Relaxed);
+        }
+        let data = match self.routes.get(route) {
+            Some(data) => data.clone(),
+            None => self
+                .routes
+                .entry(route.to_owned())
+                .or_insert_with(|| Arc::new(Mutex::new(RouteData::new(&self.template))))
+                .clone(),
+        };
+        let mut data = match data.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        data.count += 1;
+        data.errors += u64::from(is_error);
+        data.sum_us = data.sum_us.saturating_add(us);
+        data.latency_us.saturating_record(us.max(1));
+    }
+
+    /// Counts an injected error.
+    pub fn count_simulated_error(&self) {
+        self.simulated_errors.fetch_add(1, Relaxed);
+    }
+
+    /// Counts an injected delay.
+    pub fn count_simulated_delay(&self) {
+        self.simulated_delays.fetch_add(1, Relaxed);
+    }
+
+    /// Sets every counter back to zero (uptime excepted).
+    pub fn reset(&self) {
+        for counter in [
+            &self.total_requests,
+            &self.total_errors,
+            &self.total_latency_us,
+            &self.simulated_errors,
+            &self.simulated_delays,
+        ] {
+            counter.store(0, Relaxed);
+        }
+        for counter in self.status_codes.iter() {
+            counter.store(0, Relaxed);
+        }
+        self.routes.clear();
+    }
+
+    /// Seconds since start.
+    pub fn uptime_seconds(&self) -> f64 {
+        (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
+    }
+
+    /// The totals shown by `/health`.
+    pub fn health(&self) -> HealthMetrics {
+        let total = self.total_requests.load(Relaxed);
+        let latency = self.total_latency_us.load(Relaxed);
+        HealthMetrics {
+            total_requests: total,
+            total_errors: self.total_errors.load(Relaxed),
+            avg_latency_ms: if total == 0 { 0.0 } else { ms(latency / total) },
+        }
+    }
+
+    /// Everything, as served by `GET /api/auth/metrics`.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let status_codes = self
+            .status_codes
+            .iter()
+            .enumerate()
+            .filter_map(|(code, n)| {
+                let n = n.load(Relaxed);
+                (n > 0).then(|| (code.to_string(), n))
+            })
+            .collect();
+        let routes = self
+            .routes_data()
+            .into_iter()
+            .map(|(key, data)| {
+                let h = &data.latency_us;
+                let snapshot = RouteSnapshot {
+                    count: data.count,
+                    errors: data.errors,
+                    avg_ms: if data.count == 0 { 0.0 } else { ms(data.sum_us / data.count) },
+                    p50_ms: ms(h.value_at_quantile(0.50)),
+                    p95_ms: ms(h.value_at_quantile(0.95)),
+                    p99_ms: ms(h.value_at_quantile(0.99)),
+                    max_ms: ms(h.max()),
+                };
+                (key, snapshot)
+            })
+            .collect();
+        MetricsSnapshot {
+            uptime_seconds: self.uptime_seconds(),
+            total_requests: self.total_requests.load(Relaxed),
+            total_errors: self.total_errors.load(Relaxed),
+            simulated_errors: self.simulated_errors.load(Relaxed),
+            simulated_delays: self.simulated_delays.load(Relaxed),
+            status_codes,
+            routes,
+        }
+    }
+
+    /// A consistent copy of each route's data, sorted by key.
+    fn routes_data(&self) -> BTreeMap<String, RouteData> {
+        let routes: Vec<(String, Arc<Mutex<RouteData>>)> = self
+            .routes
+            .iter()
+            .map(|entry| (entry.key().clone(), entry.value().clone()))
+            .collect();
+        routes
+            .into_iter()
+            .map(|(key, data)| {
+                let data = match data.lock() {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                let copy = RouteData {
+                    count: data.count,
+                    errors: data.errors,
+                    sum_us: data.sum_us,
+                    latency_us: data.latency_us.clone(),
+                };
+                (key, copy)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_percentiles_follow_the_samples() {
+        let metrics = Metrics::default();
+        for ms in 1..=100 {
+            metrics.record("GET /x", 200, Duration::from_millis(ms));
+        }
+        metrics.record("GET /x", 404, Duration::from_millis(1));
+        let snap = metrics.snapshot();
+        let route = &snap.routes["GET /x"];
+        assert_eq!((route.count, route.errors), (101, 1));
+        assert!((route.p50_ms - 50.0).abs() <= 1.0, "{}", route.p50_ms);
+        assert!((route.p99_ms - 99.0).abs() <= 1.5, "{}", route.p99_ms);
+        assert!((route.max_ms - 100.0).abs() <= 1.0, "{}", route.max_ms);
+        assert_eq!(snap.status_codes["404"], 1);
+        assert_eq!(snap.total_errors, 1);
+    }
+
+    #[test]
+    fn reset_zeroes_counters_and_routes() {
+        let metrics = Metrics::default();
+        metrics.record("GET /x", 500, Duration::from_millis(3));
+        metrics.count_simulated_error();
+        metrics.reset();
+        let snap = metrics.snapshot();
+        assert_eq!((snap.total_requests, snap.total_errors, snap.simulated_errors), (0, 0, 0));
+        assert!(snap.routes.is_empty() && snap.status_codes.is_empty());
+    }
+
+    #[test]
+    fn concurrent_records_are_all_counted() {
+        let metrics = Arc::new(Metrics::default());
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let metrics = metrics.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        metrics.record("GET /x", 200, Duration::from_micros(10));
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(metrics.snapshot().routes["GET /x"].count, 8000);
+        assert_eq!(metrics.health().total_requests, 8000);
+    }
+}

@@ -1,0 +1,175 @@
+//! The HTTP server: binds, serves connections with hyper, and shuts down
+//! gracefully. hyper is driven directly (not `axum::serve`) to set the
+//! connection limits that a long-running CI dependency needs: a header read
+//! timeout, a cap on header size, and a cap on open connections.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::app;
+use crate::config::{Config, DEFAULT_JWT_SECRET};
+use crate::seed::DEFAULT_PASSWORD;
+use crate::state::AppState;
+
+/// A client that has not sent its request headers within this time is
+/// disconnected; it also closes idle keep-alive connections.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest request head (request line and headers) hyper buffers; past it,
+/// hyper answers 431 itself.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Connections served at once; further ones wait in the kernel's backlog.
+pub const MAX_CONNECTIONS: usize = 10_000;
+/// How often expired revoked jtis are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting is invalid (the message names it).
+    #[error("{0}")]
+    Config(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr} (HOST/--host, PORT/--port): {source}")]
+    Bind {
+        /// The address tried.
+        addr: SocketAddr,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+}
+
+/// A bound server, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Server {
+    /// Builds the state and binds the configured address (port 0: any free port).
+    pub async fn bind(config: Config) -> Result<Self, StartupError> {
+        config.validate().map_err(StartupError::Config)?;
+        let addr = SocketAddr::new(config.host, config.port);
+        let state = app::build_state(config).await.map_err(StartupError::Config)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let router = app::build_app(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::new(self.state.config.host, self.state.config.port))
+    }
+
+    /// The application state (tests inspect it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The lines printed once bound: address, docs, test users, a login line.
+    pub fn banner(&self) -> String {
+        let base = format!("http://{}", self.local_addr());
+        let mut lines = vec![
+            format!("listening on {base}"),
+            format!("docs: {base}/docs (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)"),
+            "test users:".to_owned(),
+        ];
+        let default_seed = self.state.config.seed_users_file.is_none();
+        for user in self.state.users.seed() {
+            let password = if default_seed { DEFAULT_PASSWORD } else { "(from seed file)" };
+            lines.push(format!(
+                "  {:<22} {:<10} {:<16} roles={}",
+                user.email,
+                password,
+                user.name,
+                user.roles.join(",")
+            ));
+        }
+        if let Some(first) = self.state.users.seed().first().filter(|_| default_seed) {
+            lines.push(format!(
+                "try: curl -s -X POST {base}/api/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{DEFAULT_PASSWORD}\"}}'",
+                first.email
+            ));
+        }
+        lines.join("\n")
+    }
+
+    /// Whether the configuration deserves the public-address warning.
+    pub fn insecure_public_bind(&self) -> bool {
+        self.state.config.is_public_bind() && self.state.config.jwt_secret == DEFAULT_JWT_SECRET
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets the
+    /// requests in flight finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Self { listener, router, state } = self;
+        let sweeper = tokio::spawn(sweep_revoked(state.clone()));
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_buf_size(MAX_HEADER_BYTES);
+        let graceful = GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                permit = slots.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
+                () = &mut shutdown => break,
+            };
+            let (stream, _peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors or a reset during accept:
+                        // back off briefly rather than spin or exit.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let service = TowerToHyperService::new(router.clone());
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection.into_owned());
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+                drop(permit);
+            });
+        }
+        // Closing the listener first makes new connections fail at once.
+        drop(listener);
+        tracing::info!("shutting down: finishing requests in flight");
+        graceful.shutdown().await;
+        sweeper.abort();
+        Ok(())
+    }
+}
+
+async fn sweep_revoked(state: AppState) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let left = state.revoked.sweep(now);
+        tracing::debug!(left, "swept expired revoked tokens");
+    }
+}
