@@ -77,7 +77,7 @@ pub struct Config {
     pub jwt_issuer: String,
 
     /// `aud` claim; when set, put in and required of every token.
-    #[arg(long, env = "JWT_AUDIENCE", value_parser = non_empty)]
+    #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
 
     /// Access token lifetime in minutes.
@@ -143,6 +143,17 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Treats an empty optional setting (`JWT_AUDIENCE=` in a `.env`) as unset.
+    pub fn normalized(mut self) -> Self {
+        if self.jwt_audience.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            self.jwt_audience = None;
+        }
+        if self.seed_users_file.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            self.seed_users_file = None;
+        }
+        self
+    }
+
     /// Checks what single values cannot: relations between settings.
     pub fn validate(&self) -> Result<(), String> {
         if self.mock_delay_min_ms > self.mock_delay_max_ms {
@@ -182,7 +193,7 @@ pub fn load() -> Result<Config, String> {
     let args: Vec<OsString> = std::env::args_os().collect();
     load_env_file(&args)?;
     let config = match Config::try_parse_from(&args) {
-        Ok(config) => config,
+        Ok(config) => config.normalized(),
         Err(error) => return Err(describe_clap_error(error)),
     };
     config.validate()?;
@@ -304,6 +315,12 @@ mod tests {
     fn delay_minimum_above_maximum_is_refused() {
         let config = parse(&["--mock-delay-min-ms", "50", "--mock-delay-max-ms", "10"]).unwrap();
         assert!(config.validate().unwrap_err().contains("MOCK_DELAY_MIN_MS"));
+    }
+
+    #[test]
+    fn empty_audience_and_seed_file_mean_unset() {
+        let config = parse(&["--jwt-audience", "", "--seed-users-file", ""]).unwrap().normalized();
+        assert!(config.jwt_audience.is_none() && config.seed_users_file.is_none());
     }
 
     #[test]

@@ -165,7 +165,7 @@ mod tests {
             assert!(error.to_string().starts_with(name), "{query}: {error}");
         }
         let error = Requested::parse(None, &headers(&[("x-mock-delay", "soon")])).unwrap_err();
-        assert!(error.to_string().starts_with("x-mock-delay"));
+        assert!(error.to_string().starts_with("X-Mock-Delay"));
     }
 
     #[test]

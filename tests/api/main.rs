@@ -1,0 +1,12 @@
+//! Integration tests: each starts its own server in-process on port 0 and
+//! talks real HTTP to it.
+
+mod auth;
+mod docs;
+mod errors;
+mod faults;
+mod helpers;
+mod lifecycle;
+mod metrics;
+mod tokens;
+mod users;
