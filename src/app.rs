@@ -8,13 +8,13 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::auth::revocation::RevocationList;
 use crate::auth::{passwords, tokens::TokenKeys};
 use crate::config::Config;
+use crate::docs;
 use crate::metrics::Metrics;
 use crate::middleware::{self, faults};
 use crate::routes;
 use crate::seed;
 use crate::state::{App, AppState};
 use crate::store::UserStore;
-use crate::docs;
 
 /// Builds the state: seed users hashed at `BCRYPT_COST`, keys, empty metrics.
 /// Fails with a message naming the setting (e.g. a seed file that does not parse).
@@ -47,8 +47,12 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
 
 /// The routes and their OpenAPI document, before middleware.
 pub fn routes(app: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let request_faults = from_fn_with_state((app.clone(), faults::Scope::RequestOnly), faults::inject);
-    let all_faults = from_fn_with_state((app.clone(), faults::Scope::RequestAndGlobal), faults::inject);
+    let request_faults =
+        from_fn_with_state((app.clone(), faults::Scope::RequestOnly), faults::inject);
+    let all_faults = from_fn_with_state(
+        (app.clone(), faults::Scope::RequestAndGlobal),
+        faults::inject,
+    );
     let auth = routes::auth::router().route_layer(all_faults);
     let mut others = routes::health::router().merge(routes::metrics::prometheus_router());
     if app.config.enable_dev_endpoints {

@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{ArgAction, Parser, ValueEnum};
 use jsonwebtoken::Algorithm;
 
@@ -50,7 +51,11 @@ impl From<JwtAlgorithm> for Algorithm {
 
 /// The server's whole configuration (see the README's configuration table).
 #[derive(Debug, Clone, Parser)]
-#[command(name = "mock-auth-server", version, about = "A mock authentication server for local development and CI: real JWTs for known test users.")]
+#[command(
+    name = "mock-auth-server",
+    version,
+    about = "A mock authentication server for local development and CI: real JWTs for known test users."
+)]
 pub struct Config {
     /// `.env` file to load (default: `.env` in the working directory, if present).
     #[arg(long, value_name = "PATH")]
@@ -69,7 +74,13 @@ pub struct Config {
     pub jwt_secret: String,
 
     /// Signing algorithm: HS256, HS384 or HS512.
-    #[arg(long, env = "JWT_ALGORITHM", value_enum, default_value = "HS256", ignore_case = true)]
+    #[arg(
+        long,
+        env = "JWT_ALGORITHM",
+        value_enum,
+        default_value = "HS256",
+        ignore_case = true
+    )]
     pub jwt_algorithm: JwtAlgorithm,
 
     /// `iss` claim put in and required of every token.
@@ -93,7 +104,7 @@ pub struct Config {
     pub bcrypt_cost: u32,
 
     /// JSON file of seed users replacing the five defaults.
-    #[arg(long, env = "SEED_USERS_FILE", value_name = "PATH")]
+    #[arg(long, env = "SEED_USERS_FILE", value_name = "PATH", value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
     pub seed_users_file: Option<PathBuf>,
 
     /// Serve the dev endpoints (users list, reset, metrics); false answers 404.
@@ -125,7 +136,13 @@ pub struct Config {
     pub mock_error_status: u16,
 
     /// Log format: pretty or json (the level comes from RUST_LOG).
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", ignore_case = true)]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        ignore_case = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -134,8 +151,8 @@ impl Default for Config {
     fn default() -> Self {
         // Parsing no arguments with a cleared env view is not possible in clap,
         // so the defaults come from parsing through a command with env disabled.
-        let command = <Self as clap::CommandFactory>::command()
-            .mut_args(|arg| arg.env(None::<&str>));
+        let command =
+            <Self as clap::CommandFactory>::command().mut_args(|arg| arg.env(None::<&str>));
         let matches = command.get_matches_from(["mock-auth-server"]);
         <Self as clap::FromArgMatches>::from_arg_matches(&matches)
             .unwrap_or_else(|error| unreachable!("defaults must parse: {error}"))
@@ -145,10 +162,18 @@ impl Default for Config {
 impl Config {
     /// Treats an empty optional setting (`JWT_AUDIENCE=` in a `.env`) as unset.
     pub fn normalized(mut self) -> Self {
-        if self.jwt_audience.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        if self
+            .jwt_audience
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
             self.jwt_audience = None;
         }
-        if self.seed_users_file.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+        if self
+            .seed_users_file
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
             self.seed_users_file = None;
         }
         self
@@ -240,7 +265,11 @@ fn describe_clap_error(error: clap::Error) -> String {
     let env = <Config as clap::CommandFactory>::command()
         .get_arguments()
         .find(|candidate| candidate.get_long().map(|l| format!("--{l}")).as_deref() == Some(long))
-        .and_then(|candidate| candidate.get_env().map(|env| env.to_string_lossy().into_owned()));
+        .and_then(|candidate| {
+            candidate
+                .get_env()
+                .map(|env| env.to_string_lossy().into_owned())
+        });
     let first_line = error
         .to_string()
         .lines()
@@ -279,8 +308,11 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
-        let command = <Config as clap::CommandFactory>::command().mut_args(|arg| arg.env(None::<&str>));
-        let matches = command.try_get_matches_from(std::iter::once("mock-auth-server").chain(args.iter().copied()))?;
+        let command =
+            <Config as clap::CommandFactory>::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.try_get_matches_from(
+            std::iter::once("mock-auth-server").chain(args.iter().copied()),
+        )?;
         <Config as clap::FromArgMatches>::from_arg_matches(&matches)
     }
 
@@ -319,25 +351,37 @@ mod tests {
 
     #[test]
     fn empty_audience_and_seed_file_mean_unset() {
-        let config = parse(&["--jwt-audience", "", "--seed-users-file", ""]).unwrap().normalized();
+        let config = parse(&["--jwt-audience", "", "--seed-users-file", ""])
+            .unwrap()
+            .normalized();
         assert!(config.jwt_audience.is_none() && config.seed_users_file.is_none());
     }
 
     #[test]
     fn dev_endpoints_flag_accepts_false() {
-        assert!(!parse(&["--enable-dev-endpoints", "false"]).unwrap().enable_dev_endpoints);
+        assert!(
+            !parse(&["--enable-dev-endpoints", "false"])
+                .unwrap()
+                .enable_dev_endpoints
+        );
     }
 
     #[test]
     fn cors_list_is_split_and_star_means_any() {
         let config = parse(&["--cors-origins", "http://a.test, http://b.test"]).unwrap();
-        assert_eq!(config.cors_origin_list().unwrap(), ["http://a.test", "http://b.test"]);
+        assert_eq!(
+            config.cors_origin_list().unwrap(),
+            ["http://a.test", "http://b.test"]
+        );
         assert!(Config::default().cors_origin_list().is_none());
     }
 
     #[test]
     fn algorithm_is_case_insensitive() {
-        assert_eq!(parse(&["--jwt-algorithm", "hs512"]).unwrap().jwt_algorithm, JwtAlgorithm::Hs512);
+        assert_eq!(
+            parse(&["--jwt-algorithm", "hs512"]).unwrap().jwt_algorithm,
+            JwtAlgorithm::Hs512
+        );
         assert!(parse(&["--jwt-algorithm", "none"]).is_err());
     }
 }

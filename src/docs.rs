@@ -73,7 +73,10 @@ async fn redoc_page() -> Html<&'static str> {
 async fn redoc_script() -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, "application/javascript; charset=utf-8"),
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
         REDOC_JS,

@@ -182,7 +182,9 @@ mod tests {
     #[test]
     fn token_rejections_carry_invalid_token_challenge() {
         let response = ApiError::TokenRevoked.into_response();
-        let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
+        let challenge = response.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap();
         assert!(challenge.starts_with(r#"Bearer error="invalid_token""#));
     }
 

@@ -31,10 +31,13 @@ fn json_rejection(rejection: JsonRejection, limit: u64) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
         // serde's message names the field ("email: invalid type ..." or
         // "missing field `email`"); axum's prefix adds nothing for clients.
-        JsonRejection::JsonDataError(error) => ApiError::Validation(strip_axum_prefix(&error.body_text())),
-        JsonRejection::JsonSyntaxError(error) => {
-            ApiError::BadRequest(format!("Body is not valid JSON: {}", strip_axum_prefix(&error.body_text())))
+        JsonRejection::JsonDataError(error) => {
+            ApiError::Validation(strip_axum_prefix(&error.body_text()))
         }
+        JsonRejection::JsonSyntaxError(error) => ApiError::BadRequest(format!(
+            "Body is not valid JSON: {}",
+            strip_axum_prefix(&error.body_text())
+        )),
         JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::PayloadTooLarge(limit)
         }
@@ -101,8 +104,13 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, app).await?;
-        let claims = app.tokens.verify(&token, crate::auth::tokens::TokenType::Access)?;
-        let user = app.users.find_by_id(&claims.sub).ok_or(ApiError::UserNotFound)?;
+        let claims = app
+            .tokens
+            .verify(&token, crate::auth::tokens::TokenType::Access)?;
+        let user = app
+            .users
+            .find_by_id(&claims.sub)
+            .ok_or(ApiError::UserNotFound)?;
         Ok(Self(user))
     }
 }

@@ -13,7 +13,10 @@ fn main() -> ExitCode {
         Err(message) => return fail(&message),
     };
     telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => return fail(&format!("cannot start the async runtime: {error}")),
     };
@@ -21,6 +24,10 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: mock_auth_server::Config) -> ExitCode {
+    let shutdown = match shutdown_signal() {
+        Ok(shutdown) => shutdown,
+        Err(error) => return fail(&format!("cannot install signal handlers: {error}")),
+    };
     let server = match Server::bind(config).await {
         Ok(server) => server,
         Err(error) => return fail(&error.to_string()),
@@ -31,7 +38,7 @@ async fn serve(config: mock_auth_server::Config) -> ExitCode {
             "listening on a non-loopback address with the default JWT_SECRET: anyone who can reach this port can mint valid tokens; set JWT_SECRET"
         );
     }
-    match server.run(shutdown_signal()).await {
+    match server.run(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&format!("server error: {error}")),
     }
@@ -42,27 +49,28 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// A future that completes on Ctrl-C (SIGINT) or SIGTERM. The handlers are
+/// installed here, before the banner is printed: a signal that arrives as
+/// soon as a script has read the banner must stop the server gracefully,
+/// not kill it with the default action.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+            tracing::info!("signal received");
+        })
     }
-    tracing::info!("signal received");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

@@ -35,11 +35,36 @@ pub struct SeedUser {
 /// The contract's five test users.
 pub fn default_users() -> Vec<SeedUser> {
     [
-        ("test-user-123", "alice@example.com", "Alice Johnson", &["admin", "user"][..]),
-        ("test-user-456", "bob@example.com", "Bob Smith", &["user"][..]),
-        ("test-user-789", "charlie@example.com", "Charlie Brown", &["user"][..]),
-        ("test-user-abc", "diana@example.com", "Diana Prince", &["user"][..]),
-        ("test-user-def", "ethan@example.com", "Ethan Hunt", &["user"][..]),
+        (
+            "test-user-123",
+            "alice@example.com",
+            "Alice Johnson",
+            &["admin", "user"][..],
+        ),
+        (
+            "test-user-456",
+            "bob@example.com",
+            "Bob Smith",
+            &["user"][..],
+        ),
+        (
+            "test-user-789",
+            "charlie@example.com",
+            "Charlie Brown",
+            &["user"][..],
+        ),
+        (
+            "test-user-abc",
+            "diana@example.com",
+            "Diana Prince",
+            &["user"][..],
+        ),
+        (
+            "test-user-def",
+            "ethan@example.com",
+            "Ethan Hunt",
+            &["user"][..],
+        ),
     ]
     .into_iter()
     .map(|(id, email, name, roles)| SeedUser {
@@ -60,7 +85,8 @@ pub fn read_file(path: &Path) -> Result<Vec<SeedUser>, String> {
     let users: Vec<SeedUser> = serde_json::from_str(&text)
         .map_err(|error| format!("SEED_USERS_FILE {}: {error}", path.display()))?;
     for (index, user) in users.iter().enumerate() {
-        check(user).map_err(|why| format!("SEED_USERS_FILE {} entry {index}: {why}", path.display()))?;
+        check(user)
+            .map_err(|why| format!("SEED_USERS_FILE {} entry {index}: {why}", path.display()))?;
     }
     Ok(users)
 }
@@ -69,10 +95,16 @@ fn check(user: &SeedUser) -> Result<(), String> {
     validation::email(&user.email).map_err(|e| e.to_string())?;
     validation::name(&user.name).map_err(|e| e.to_string())?;
     match (&user.password, &user.password_hash) {
-        (Some(password), None) if !password.is_empty() && password.len() <= validation::MAX_PASSWORD_BYTES => Ok(()),
+        (Some(password), None)
+            if !password.is_empty() && password.len() <= validation::MAX_PASSWORD_BYTES =>
+        {
+            Ok(())
+        }
         (Some(_), None) => Err("password must be 1 to 72 bytes".to_owned()),
         (None, Some(hash)) if passwords::is_bcrypt_hash(hash) => Ok(()),
-        (None, Some(_)) => Err("password_hash is not a bcrypt hash ($2a$, $2b$ or $2y$, 60 chars)".to_owned()),
+        (None, Some(_)) => {
+            Err("password_hash is not a bcrypt hash ($2a$, $2b$ or $2y$, 60 chars)".to_owned())
+        }
         _ => Err("give exactly one of password and password_hash".to_owned()),
     }
 }
@@ -88,7 +120,9 @@ pub async fn build_users(seed: Vec<SeedUser>, cost: u32) -> Result<Vec<User>, St
         async move {
             match (plain, ready) {
                 (_, Some(hash)) => Ok(hash),
-                (Some(password), None) => passwords::hash(password, cost).await.map_err(|e| e.to_string()),
+                (Some(password), None) => passwords::hash(password, cost)
+                    .await
+                    .map_err(|e| e.to_string()),
                 (None, None) => Err("no password".to_owned()),
             }
         }
@@ -139,7 +173,16 @@ mod tests {
     fn default_table_has_the_five_contract_users() {
         let users = default_users();
         let ids: Vec<_> = users.iter().filter_map(|u| u.id.as_deref()).collect();
-        assert_eq!(ids, ["test-user-123", "test-user-456", "test-user-789", "test-user-abc", "test-user-def"]);
+        assert_eq!(
+            ids,
+            [
+                "test-user-123",
+                "test-user-456",
+                "test-user-789",
+                "test-user-abc",
+                "test-user-def"
+            ]
+        );
         assert_eq!(users[0].roles.as_deref().unwrap(), ["admin", "user"]);
     }
 

@@ -60,12 +60,18 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Self, StartupError> {
         config.validate().map_err(StartupError::Config)?;
         let addr = SocketAddr::new(config.host, config.port);
-        let state = app::build_state(config).await.map_err(StartupError::Config)?;
+        let state = app::build_state(config)
+            .await
+            .map_err(StartupError::Config)?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
         let router = app::build_app(state.clone());
-        Ok(Self { listener, router, state })
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     /// The address actually bound.
@@ -90,7 +96,11 @@ impl Server {
         ];
         let default_seed = self.state.config.seed_users_file.is_none();
         for user in self.state.users.seed() {
-            let password = if default_seed { DEFAULT_PASSWORD } else { "(from seed file)" };
+            let password = if default_seed {
+                DEFAULT_PASSWORD
+            } else {
+                "(from seed file)"
+            };
             lines.push(format!(
                 "  {:<22} {:<10} {:<16} roles={}",
                 user.email,
@@ -115,8 +125,15 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting and lets the
     /// requests in flight finish.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Self { listener, router, state } = self;
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            router,
+            state,
+        } = self;
         let sweeper = tokio::spawn(sweep_revoked(state.clone()));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder

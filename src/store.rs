@@ -222,7 +222,10 @@ mod tests {
     #[test]
     fn duplicate_email_is_refused() {
         let store = UserStore::new(vec![user("a", "a@x.io")]).unwrap();
-        assert!(matches!(store.insert(user("b", "a@x.io")), Err(ApiError::EmailTaken)));
+        assert!(matches!(
+            store.insert(user("b", "a@x.io")),
+            Err(ApiError::EmailTaken)
+        ));
         assert_eq!(store.len(), 1);
     }
 
@@ -235,7 +238,9 @@ mod tests {
     fn pages_follow_creation_order_and_total_counts_all() {
         let store = UserStore::new(vec![user("s", "s@x.io")]).unwrap();
         for i in 0..10 {
-            store.insert(user(&format!("u{i}"), &format!("u{i}@x.io"))).unwrap();
+            store
+                .insert(user(&format!("u{i}"), &format!("u{i}@x.io")))
+                .unwrap();
         }
         let (page, total) = store.page(1, 3);
         assert_eq!(total, 11);
@@ -260,10 +265,16 @@ mod tests {
         let handles: Vec<_> = (0..16)
             .map(|i| {
                 let store = store.clone();
-                std::thread::spawn(move || store.insert(user(&format!("id{i}"), "same@x.io")).is_ok())
+                std::thread::spawn(move || {
+                    store.insert(user(&format!("id{i}"), "same@x.io")).is_ok()
+                })
             })
             .collect();
-        let wins = handles.into_iter().filter_map(|h| h.join().ok()).filter(|won| *won).count();
+        let wins = handles
+            .into_iter()
+            .filter_map(|h| h.join().ok())
+            .filter(|won| *won)
+            .count();
         assert_eq!(wins, 1);
         assert_eq!(store.page(0, 100).1, 1);
     }

@@ -77,9 +77,9 @@ impl RevocationList {
             Ok(jti) if jti.get_version_num() == 7 => jti < marker,
             // Not one of ours: fall back to the issue second, erring on refusal.
             _ => {
-                let reset_secs = marker
-                    .get_timestamp()
-                    .map_or(i64::MAX, |ts| i64::try_from(ts.to_unix().0).unwrap_or(i64::MAX));
+                let reset_secs = marker.get_timestamp().map_or(i64::MAX, |ts| {
+                    i64::try_from(ts.to_unix().0).unwrap_or(i64::MAX)
+                });
                 claims.iat <= reset_secs
             }
         }

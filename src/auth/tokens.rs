@@ -114,7 +114,8 @@ impl TokenKeys {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             access_ttl: i64::try_from(config.access_token_expire_minutes * 60).unwrap_or(i64::MAX),
-            refresh_ttl: i64::try_from(config.refresh_token_expire_days * 86_400).unwrap_or(i64::MAX),
+            refresh_ttl: i64::try_from(config.refresh_token_expire_days * 86_400)
+                .unwrap_or(i64::MAX),
         }
     }
 
@@ -167,7 +168,9 @@ impl TokenKeys {
             .map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => ApiError::TokenExpired,
                 ErrorKind::InvalidSignature => ApiError::InvalidToken("bad signature".into()),
-                ErrorKind::InvalidAlgorithm => ApiError::InvalidToken("algorithm not accepted".into()),
+                ErrorKind::InvalidAlgorithm => {
+                    ApiError::InvalidToken("algorithm not accepted".into())
+                }
                 ErrorKind::InvalidIssuer => ApiError::InvalidToken("wrong issuer".into()),
                 ErrorKind::InvalidAudience => ApiError::InvalidToken("wrong audience".into()),
                 ErrorKind::MissingRequiredClaim(claim) => {
@@ -222,14 +225,21 @@ mod tests {
         let json = serde_json::to_value(&claims).unwrap();
         let mut names: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
         names.sort();
-        assert_eq!(names, ["email", "exp", "iat", "iss", "jti", "name", "roles", "sub", "type"]);
+        assert_eq!(
+            names,
+            [
+                "email", "exp", "iat", "iss", "jti", "name", "roles", "sub", "type"
+            ]
+        );
     }
 
     #[test]
     fn refresh_token_has_no_profile_claims_and_a_week_of_life() {
         let keys = keys_with(|_| {});
         let pair = keys.issue_pair(&alice()).unwrap();
-        let claims = keys.verify(&pair.refresh_token, TokenType::Refresh).unwrap();
+        let claims = keys
+            .verify(&pair.refresh_token, TokenType::Refresh)
+            .unwrap();
         assert!(claims.email.is_none() && claims.roles.is_none());
         assert_eq!(claims.exp - claims.iat, 7 * 86_400);
     }
@@ -240,25 +250,47 @@ mod tests {
         let a = keys.issue_pair(&alice()).unwrap();
         let b = keys.issue_pair(&alice()).unwrap();
         let jti = |t: &str, ty| keys.verify(t, ty).unwrap().jti;
-        assert_ne!(jti(&a.access_token, TokenType::Access), jti(&b.access_token, TokenType::Access));
-        assert_ne!(jti(&a.refresh_token, TokenType::Refresh), jti(&a.access_token, TokenType::Access));
+        assert_ne!(
+            jti(&a.access_token, TokenType::Access),
+            jti(&b.access_token, TokenType::Access)
+        );
+        assert_ne!(
+            jti(&a.refresh_token, TokenType::Refresh),
+            jti(&a.access_token, TokenType::Access)
+        );
     }
 
     #[test]
     fn wrong_type_is_its_own_error() {
         let keys = keys_with(|_| {});
         let pair = keys.issue_pair(&alice()).unwrap();
-        let error = keys.verify(&pair.refresh_token, TokenType::Access).unwrap_err();
+        let error = keys
+            .verify(&pair.refresh_token, TokenType::Access)
+            .unwrap_err();
         assert_eq!(error.code(), "wrong_token_type");
     }
 
     #[test]
     fn other_secret_or_algorithm_is_invalid() {
         let keys = keys_with(|_| {});
-        let forged = keys_with(|c| c.jwt_secret = "other".into()).issue_pair(&alice()).unwrap();
-        assert_eq!(keys.verify(&forged.access_token, TokenType::Access).unwrap_err().code(), "invalid_token");
-        let hs512 = keys_with(|c| c.jwt_algorithm = JwtAlgorithm::Hs512).issue_pair(&alice()).unwrap();
-        assert_eq!(keys.verify(&hs512.access_token, TokenType::Access).unwrap_err().code(), "invalid_token");
+        let forged = keys_with(|c| c.jwt_secret = "other".into())
+            .issue_pair(&alice())
+            .unwrap();
+        assert_eq!(
+            keys.verify(&forged.access_token, TokenType::Access)
+                .unwrap_err()
+                .code(),
+            "invalid_token"
+        );
+        let hs512 = keys_with(|c| c.jwt_algorithm = JwtAlgorithm::Hs512)
+            .issue_pair(&alice())
+            .unwrap();
+        assert_eq!(
+            keys.verify(&hs512.access_token, TokenType::Access)
+                .unwrap_err()
+                .code(),
+            "invalid_token"
+        );
     }
 
     #[test]
@@ -268,7 +300,10 @@ mod tests {
         let mut claims = keys.base_claims(TokenType::Access, now - 100, 10);
         claims.sub = "test-user-123".into();
         let token = keys.sign(&claims).unwrap();
-        assert_eq!(keys.verify(&token, TokenType::Access).unwrap_err().code(), "token_expired");
+        assert_eq!(
+            keys.verify(&token, TokenType::Access).unwrap_err().code(),
+            "token_expired"
+        );
     }
 
     #[test]
@@ -276,17 +311,31 @@ mod tests {
         let with_aud = keys_with(|c| c.jwt_audience = Some("chat-api".into()));
         let without = keys_with(|_| {});
         let pair = with_aud.issue_pair(&alice()).unwrap();
-        assert!(with_aud.verify(&pair.access_token, TokenType::Access).is_ok());
-        assert!(without.verify(&pair.access_token, TokenType::Access).is_err());
+        assert!(
+            with_aud
+                .verify(&pair.access_token, TokenType::Access)
+                .is_ok()
+        );
+        assert!(
+            without
+                .verify(&pair.access_token, TokenType::Access)
+                .is_err()
+        );
         let plain = without.issue_pair(&alice()).unwrap();
-        assert!(with_aud.verify(&plain.access_token, TokenType::Access).is_err());
+        assert!(
+            with_aud
+                .verify(&plain.access_token, TokenType::Access)
+                .is_err()
+        );
     }
 
     #[test]
     fn wrong_issuer_is_invalid() {
         let other = keys_with(|c| c.jwt_issuer = "someone-else".into());
         let pair = other.issue_pair(&alice()).unwrap();
-        let error = keys_with(|_| {}).verify(&pair.access_token, TokenType::Access).unwrap_err();
+        let error = keys_with(|_| {})
+            .verify(&pair.access_token, TokenType::Access)
+            .unwrap_err();
         assert_eq!(error.code(), "invalid_token");
     }
 
@@ -297,6 +346,9 @@ mod tests {
         let payload = pair.access_token.split('.').nth(1).unwrap();
         // {"alg":"none","typ":"JWT"} in base64url, with an empty signature.
         let token = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
-        assert_eq!(keys.verify(&token, TokenType::Access).unwrap_err().code(), "invalid_token");
+        assert_eq!(
+            keys.verify(&token, TokenType::Access).unwrap_err().code(),
+            "invalid_token"
+        );
     }
 }

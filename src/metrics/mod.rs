@@ -129,8 +129,9 @@ pub struct HealthMetrics {
     pub avg_latency_ms: f64,
 }
 
+/// Microseconds as milliseconds (three decimals, since the input is whole µs).
 fn ms(us: u64) -> f64 {
-    (us as f64 / 1000.0 * 1000.0).round() / 1000.0
+    us as f64 / 1000.0
 }
 
 impl Metrics {
@@ -203,7 +204,7 @@ impl Metrics {
         HealthMetrics {
             total_requests: total,
             total_errors: self.total_errors.load(Relaxed),
-            avg_latency_ms: if total == 0 { 0.0 } else { ms(latency / total) },
+            avg_latency_ms: latency.checked_div(total).map_or(0.0, ms),
         }
     }
 
@@ -226,7 +227,7 @@ impl Metrics {
                 let snapshot = RouteSnapshot {
                     count: data.count,
                     errors: data.errors,
-                    avg_ms: if data.count == 0 { 0.0 } else { ms(data.sum_us / data.count) },
+                    avg_ms: data.sum_us.checked_div(data.count).map_or(0.0, ms),
                     p50_ms: ms(h.value_at_quantile(0.50)),
                     p95_ms: ms(h.value_at_quantile(0.95)),
                     p99_ms: ms(h.value_at_quantile(0.99)),
@@ -300,7 +301,14 @@ mod tests {
         metrics.count_simulated_error();
         metrics.reset();
         let snap = metrics.snapshot();
-        assert_eq!((snap.total_requests, snap.total_errors, snap.simulated_errors), (0, 0, 0));
+        assert_eq!(
+            (
+                snap.total_requests,
+                snap.total_errors,
+                snap.simulated_errors
+            ),
+            (0, 0, 0)
+        );
         assert!(snap.routes.is_empty() && snap.status_codes.is_empty());
     }
 

@@ -32,7 +32,17 @@ struct Exposition {
     users: i64,
     totals: [(&'static str, &'static str, u64); 4],
     statuses: Vec<(String, u64)>,
-    routes: Vec<(String, u64, u64, f64, Vec<(f64, u64)>)>,
+    routes: Vec<RouteSeries>,
+}
+
+/// One route's series: key, count, errors, latency sum (s), cumulative buckets.
+#[derive(Debug)]
+struct RouteSeries {
+    route: String,
+    count: u64,
+    errors: u64,
+    sum_s: f64,
+    buckets: Vec<(f64, u64)>,
 }
 
 /// Renders the metrics, plus the user count gauge, as Prometheus text.
@@ -49,17 +59,39 @@ pub fn render(metrics: &Metrics, users: usize) -> Result<String, std::fmt::Error
                     (*bound, data.latency_us.count_between(0, bound_us))
                 })
                 .collect();
-            (key, data.count, data.errors, data.sum_us as f64 / 1e6, buckets)
+            RouteSeries {
+                route: key,
+                count: data.count,
+                errors: data.errors,
+                sum_s: data.sum_us as f64 / 1e6,
+                buckets,
+            }
         })
         .collect();
     let exposition = Exposition {
         uptime: snapshot.uptime_seconds,
         users: i64::try_from(users).unwrap_or(i64::MAX),
         totals: [
-            ("mock_auth_http_requests", "Requests answered, all routes.", snapshot.total_requests),
-            ("mock_auth_http_errors", "Responses with status >= 400, all routes.", snapshot.total_errors),
-            ("mock_auth_simulated_errors", "Errors injected by fault injection.", snapshot.simulated_errors),
-            ("mock_auth_simulated_delays", "Delays injected by fault injection.", snapshot.simulated_delays),
+            (
+                "mock_auth_http_requests",
+                "Requests answered, all routes.",
+                snapshot.total_requests,
+            ),
+            (
+                "mock_auth_http_errors",
+                "Responses with status >= 400, all routes.",
+                snapshot.total_errors,
+            ),
+            (
+                "mock_auth_simulated_errors",
+                "Errors injected by fault injection.",
+                snapshot.simulated_errors,
+            ),
+            (
+                "mock_auth_simulated_delays",
+                "Delays injected by fault injection.",
+                snapshot.simulated_delays,
+            ),
         ],
         statuses: snapshot.status_codes.into_iter().collect(),
         routes,
@@ -112,9 +144,9 @@ impl prometheus_client::collector::Collector for Collector {
             None,
             MetricType::Counter,
         )?;
-        for (route, count, _, _, _) in &e.routes {
-            let labels = [("route", route.as_str())];
-            ConstCounter::new(*count).encode(by_route.encode_family(&labels)?)?;
+        for series in &e.routes {
+            let labels = [("route", series.route.as_str())];
+            ConstCounter::new(series.count).encode(by_route.encode_family(&labels)?)?;
         }
         let mut errors_by_route = encoder.encode_descriptor(
             "mock_auth_route_errors",
@@ -122,9 +154,9 @@ impl prometheus_client::collector::Collector for Collector {
             None,
             MetricType::Counter,
         )?;
-        for (route, _, errors, _, _) in &e.routes {
-            let labels = [("route", route.as_str())];
-            ConstCounter::new(*errors).encode(errors_by_route.encode_family(&labels)?)?;
+        for series in &e.routes {
+            let labels = [("route", series.route.as_str())];
+            ConstCounter::new(series.errors).encode(errors_by_route.encode_family(&labels)?)?;
         }
         let mut latency = encoder.encode_descriptor(
             "mock_auth_route_request_duration",
@@ -132,11 +164,11 @@ impl prometheus_client::collector::Collector for Collector {
             Some(&Unit::Seconds),
             MetricType::Histogram,
         )?;
-        for (route, count, _, sum, buckets) in &e.routes {
-            let labels = [("route", route.as_str())];
+        for series in &e.routes {
+            let labels = [("route", series.route.as_str())];
             let mut family = latency.encode_family(&labels)?;
-            let mut all = buckets.clone();
-            all.push((f64::INFINITY, *count));
+            let mut all = series.buckets.clone();
+            all.push((f64::INFINITY, series.count));
             // The encoder wants per-bucket counts and accumulates them itself.
             let mut previous = 0;
             let per_bucket: Vec<(f64, u64)> = all
@@ -148,7 +180,10 @@ impl prometheus_client::collector::Collector for Collector {
                 })
                 .collect();
             family.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
-                *sum, *count, &per_bucket, None,
+                series.sum_s,
+                series.count,
+                &per_bucket,
+                None,
             )?;
         }
         Ok(())

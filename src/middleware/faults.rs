@@ -109,7 +109,10 @@ pub async fn inject(
     });
     let error = requested.error.or_else(|| {
         (global && config.mock_error_rate > 0.0 && rand::random::<f64>() < config.mock_error_rate)
-            .then(|| StatusCode::from_u16(config.mock_error_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .then(|| {
+                StatusCode::from_u16(config.mock_error_status)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            })
     });
     if let Some(ms) = delay_ms.filter(|ms| *ms > 0) {
         app.metrics.count_simulated_delay();
@@ -139,15 +142,39 @@ mod tests {
 
     #[test]
     fn query_and_headers_are_read() {
-        let from_query = Requested::parse(Some("simulate_error=503&simulate_delay=10&x=1"), &HeaderMap::new()).unwrap();
-        assert_eq!(from_query, Requested { delay_ms: Some(10), error: Some(StatusCode::SERVICE_UNAVAILABLE) });
-        let from_headers = Requested::parse(None, &headers(&[("x-mock-error", "418"), ("x-mock-delay", "5")])).unwrap();
-        assert_eq!(from_headers, Requested { delay_ms: Some(5), error: Some(StatusCode::IM_A_TEAPOT) });
+        let from_query = Requested::parse(
+            Some("simulate_error=503&simulate_delay=10&x=1"),
+            &HeaderMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            from_query,
+            Requested {
+                delay_ms: Some(10),
+                error: Some(StatusCode::SERVICE_UNAVAILABLE)
+            }
+        );
+        let from_headers = Requested::parse(
+            None,
+            &headers(&[("x-mock-error", "418"), ("x-mock-delay", "5")]),
+        )
+        .unwrap();
+        assert_eq!(
+            from_headers,
+            Requested {
+                delay_ms: Some(5),
+                error: Some(StatusCode::IM_A_TEAPOT)
+            }
+        );
     }
 
     #[test]
     fn query_wins_over_header() {
-        let both = Requested::parse(Some("simulate_error=502"), &headers(&[("x-mock-error", "503")])).unwrap();
+        let both = Requested::parse(
+            Some("simulate_error=502"),
+            &headers(&[("x-mock-error", "503")]),
+        )
+        .unwrap();
         assert_eq!(both.error, Some(StatusCode::BAD_GATEWAY));
     }
 
@@ -170,6 +197,9 @@ mod tests {
 
     #[test]
     fn no_fault_parameters_means_nothing_requested() {
-        assert_eq!(Requested::parse(Some("limit=5"), &HeaderMap::new()).unwrap(), Requested::default());
+        assert_eq!(
+            Requested::parse(Some("limit=5"), &HeaderMap::new()).unwrap(),
+            Requested::default()
+        );
     }
 }

@@ -137,7 +137,10 @@ async fn register(
         (status = 415, description = "Body is not application/json", body = ErrorBody),
         (status = 422, description = "`validation_error`; the detail names the field", body = ErrorBody),
     ))]
-async fn login(State(app): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Json<TokenPair>> {
+async fn login(
+    State(app): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<TokenPair>> {
     let email = req.email.trim().to_lowercase();
     if email.is_empty() {
         return Err(ApiError::validation("email", "must not be empty"));
@@ -171,7 +174,10 @@ async fn login(State(app): State<AppState>, Json(req): Json<LoginRequest>) -> Ap
         (status = 415, description = "Body is not application/json", body = ErrorBody),
         (status = 422, description = "`validation_error`", body = ErrorBody),
     ))]
-async fn refresh(State(app): State<AppState>, Json(req): Json<RefreshRequest>) -> ApiResult<Json<TokenPair>> {
+async fn refresh(
+    State(app): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> ApiResult<Json<TokenPair>> {
     let user = consume_refresh_token(&app, &req)?;
     token_pair(&app, &user)
 }
@@ -186,7 +192,10 @@ async fn refresh(State(app): State<AppState>, Json(req): Json<RefreshRequest>) -
         (status = 415, description = "Body is not application/json", body = ErrorBody),
         (status = 422, description = "`validation_error`", body = ErrorBody),
     ))]
-async fn logout(State(app): State<AppState>, Json(req): Json<RefreshRequest>) -> ApiResult<StatusCode> {
+async fn logout(
+    State(app): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> ApiResult<StatusCode> {
     consume_refresh_token(&app, &req)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -199,7 +208,9 @@ fn consume_refresh_token(app: &AppState, req: &RefreshRequest) -> ApiResult<std:
     }
     let claims = app.tokens.verify(token, TokenType::Refresh)?;
     app.revoked.consume(&claims)?;
-    app.users.find_by_id(&claims.sub).ok_or(ApiError::UserNotFound)
+    app.users
+        .find_by_id(&claims.sub)
+        .ok_or(ApiError::UserNotFound)
 }
 
 /// The user of the access token.

@@ -19,10 +19,16 @@ pub struct Unmatched;
 
 /// 404 for any path no route has.
 pub async fn not_found(uri: Uri) -> impl IntoResponse {
-    (Extension(Unmatched), ApiError::NotFound(uri.path().to_owned()))
+    (
+        Extension(Unmatched),
+        ApiError::NotFound(uri.path().to_owned()),
+    )
 }
 
 /// 405 for a known path with a method it does not serve.
 pub async fn method_not_allowed(method: Method) -> impl IntoResponse {
-    (Extension(Unmatched), ApiError::MethodNotAllowed(method.to_string()))
+    (
+        Extension(Unmatched),
+        ApiError::MethodNotAllowed(method.to_string()),
+    )
 }

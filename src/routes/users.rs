@@ -60,14 +60,26 @@ pub struct ResetResult {
     pub users: usize,
 }
 
-fn parse_param(name: &str, raw: Option<&str>, default: usize, min: usize, max: usize) -> ApiResult<usize> {
+fn parse_param(
+    name: &str,
+    raw: Option<&str>,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> ApiResult<usize> {
     let Some(raw) = raw else {
         return Ok(default);
     };
     match raw.trim().parse::<usize>() {
         Ok(value) if (min..=max).contains(&value) => Ok(value),
-        _ if max == usize::MAX => Err(ApiError::validation(name, format!("must be an integer >= {min}, got '{raw}'"))),
-        _ => Err(ApiError::validation(name, format!("must be an integer from {min} to {max}, got '{raw}'"))),
+        _ if max == usize::MAX => Err(ApiError::validation(
+            name,
+            format!("must be an integer >= {min}, got '{raw}'"),
+        )),
+        _ => Err(ApiError::validation(
+            name,
+            format!("must be an integer from {min} to {max}, got '{raw}'"),
+        )),
     }
 }
 
@@ -79,7 +91,10 @@ fn parse_param(name: &str, raw: Option<&str>, default: usize, min: usize, max: u
         (status = 200, description = "A page of users", body = UsersPage),
         (status = 422, description = "`validation_error` naming `limit` or `offset`", body = ErrorBody),
     ))]
-async fn list_users(State(app): State<AppState>, Query(query): Query<UsersQuery>) -> ApiResult<Json<UsersPage>> {
+async fn list_users(
+    State(app): State<AppState>,
+    Query(query): Query<UsersQuery>,
+) -> ApiResult<Json<UsersPage>> {
     let limit = parse_param("limit", query.limit.as_deref(), DEFAULT_LIMIT, 1, MAX_LIMIT)?;
     let offset = parse_param("offset", query.offset.as_deref(), 0, 0, usize::MAX)?;
     let (users, total) = app.users.page(offset, limit);
@@ -117,6 +132,9 @@ mod tests {
         assert!(error.to_string().starts_with("limit:"));
         assert!(parse_param("limit", Some("10001"), DEFAULT_LIMIT, 1, MAX_LIMIT).is_err());
         assert!(parse_param("offset", Some("-1"), 0, 0, usize::MAX).is_err());
-        assert_eq!(parse_param("limit", None, DEFAULT_LIMIT, 1, MAX_LIMIT).unwrap(), 1000);
+        assert_eq!(
+            parse_param("limit", None, DEFAULT_LIMIT, 1, MAX_LIMIT).unwrap(),
+            1000
+        );
     }
 }

@@ -8,10 +8,26 @@ use crate::helpers::spawn_app;
 const OPERATIONS: [(&str, &str, &[&str]); 12] = [
     ("/health", "get", &["200"]),
     ("/metrics", "get", &["200"]),
-    ("/api/auth/register", "post", &["201", "400", "409", "413", "415", "422"]),
-    ("/api/auth/login", "post", &["200", "400", "401", "413", "415", "422"]),
-    ("/api/auth/refresh", "post", &["200", "400", "401", "413", "415", "422"]),
-    ("/api/auth/logout", "post", &["204", "400", "401", "413", "415", "422"]),
+    (
+        "/api/auth/register",
+        "post",
+        &["201", "400", "409", "413", "415", "422"],
+    ),
+    (
+        "/api/auth/login",
+        "post",
+        &["200", "400", "401", "413", "415", "422"],
+    ),
+    (
+        "/api/auth/refresh",
+        "post",
+        &["200", "400", "401", "413", "415", "422"],
+    ),
+    (
+        "/api/auth/logout",
+        "post",
+        &["204", "400", "401", "413", "415", "422"],
+    ),
     ("/api/auth/me", "get", &["200", "401"]),
     ("/api/auth/users", "get", &["200", "422"]),
     ("/api/auth/users/reset", "delete", &["200"]),
@@ -35,10 +51,21 @@ async fn document_lists_every_operation_with_its_statuses() {
         expected.sort();
         assert_eq!(documented, expected, "{method} {path}");
     }
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
-    assert_eq!(doc["paths"]["/api/auth/me"]["get"]["security"][0]["bearer"], serde_json::json!([]));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        doc["paths"]["/api/auth/me"]["get"]["security"][0]["bearer"],
+        serde_json::json!([])
+    );
     let description = doc["info"]["description"].as_str().unwrap();
-    for topic in ["simulate_error", "X-Mock-Delay", "MOCK_ERROR_RATE", "alice@example.com"] {
+    for topic in [
+        "simulate_error",
+        "X-Mock-Delay",
+        "MOCK_ERROR_RATE",
+        "alice@example.com",
+    ] {
         assert!(description.contains(topic), "{topic}");
     }
 }
@@ -63,7 +90,10 @@ fn external_urls(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for attribute in ["src=\"", "href=\"", "url: \"", "url(\""] {
         for (i, _) in text.match_indices(attribute) {
-            let value: String = text[i + attribute.len()..].chars().take_while(|c| *c != '"').collect();
+            let value: String = text[i + attribute.len()..]
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect();
             if value.starts_with("http") || value.starts_with("//") {
                 found.push(value);
             }
@@ -79,11 +109,27 @@ async fn swagger_ui_is_served_locally_and_points_at_our_document() {
     assert_eq!(page.status(), StatusCode::OK, "redirect followed to /docs/");
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"));
-    assert!(external_urls(&html).is_empty(), "{:?}", external_urls(&html));
-    let init = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
+    assert!(
+        external_urls(&html).is_empty(),
+        "{:?}",
+        external_urls(&html)
+    );
+    let init = app
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(init.contains("/openapi.json"), "{init}");
-    assert!(init.contains("\"validatorUrl\": \"none\"") || init.contains("\"validatorUrl\":\"none\""), "{init}");
-    for asset in ["/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js", "/docs/swagger-ui-standalone-preset.js"] {
+    assert!(
+        init.contains("\"validatorUrl\": \"none\"") || init.contains("\"validatorUrl\":\"none\""),
+        "{init}"
+    );
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui-standalone-preset.js",
+    ] {
         assert_eq!(app.get(asset).await.status(), StatusCode::OK, "{asset}");
     }
 }
@@ -93,9 +139,18 @@ async fn redoc_is_served_locally() {
     let app = spawn_app().await;
     let html = app.get("/redoc").await.text().await.unwrap();
     assert!(html.contains("spec-url=\"/openapi.json\""));
-    assert!(external_urls(&html).is_empty(), "{:?}", external_urls(&html));
+    assert!(
+        external_urls(&html).is_empty(),
+        "{:?}",
+        external_urls(&html)
+    );
     let script = app.get("/redoc/redoc.standalone.js").await;
     assert_eq!(script.status(), StatusCode::OK);
-    assert!(script.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
     assert!(script.text().await.unwrap().len() > 100_000);
 }

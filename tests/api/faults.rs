@@ -54,18 +54,37 @@ async fn simulated_error_runs_no_handler() {
     assert_error(reset, 502, "simulated_error").await;
     let pair = app.login("alice@example.com").await;
     let refresh = json!({"refresh_token": pair["refresh_token"]});
-    assert_error(app.post_json("/api/auth/logout?simulate_error=500", &refresh).await, 500, "simulated_error").await;
-    assert_eq!(app.post_json("/api/auth/refresh", &refresh).await.status(), StatusCode::OK, "not revoked");
+    assert_error(
+        app.post_json("/api/auth/logout?simulate_error=500", &refresh)
+            .await,
+        500,
+        "simulated_error",
+    )
+    .await;
+    assert_eq!(
+        app.post_json("/api/auth/refresh", &refresh).await.status(),
+        StatusCode::OK,
+        "not revoked"
+    );
 }
 
 #[tokio::test]
 async fn simulate_delay_holds_the_response_by_query_and_header() {
     let app = spawn_app().await;
     let started = Instant::now();
-    assert_eq!(app.get("/health?simulate_delay=300").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/health?simulate_delay=300").await.status(),
+        StatusCode::OK
+    );
     assert!(started.elapsed() >= Duration::from_millis(300));
     let started = Instant::now();
-    let response = app.client.get(app.url("/health")).header("x-mock-delay", "250").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/health"))
+        .header("x-mock-delay", "250")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(started.elapsed() >= Duration::from_millis(250));
 }
@@ -74,7 +93,9 @@ async fn simulate_delay_holds_the_response_by_query_and_header() {
 async fn delay_and_error_together_wait_then_fail() {
     let app = spawn_app().await;
     let started = Instant::now();
-    let response = app.get("/api/auth/users?simulate_delay=200&simulate_error=504").await;
+    let response = app
+        .get("/api/auth/users?simulate_delay=200&simulate_error=504")
+        .await;
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert_error(response, 504, "simulated_error").await;
 }
@@ -89,10 +110,24 @@ async fn out_of_range_fault_values_are_422_naming_the_parameter() {
         ("simulate_delay=60001", "simulate_delay"),
         ("simulate_delay=fast", "simulate_delay"),
     ] {
-        let body = assert_error(app.get(&format!("/health?{query}")).await, 422, "validation_error").await;
-        assert!(body["detail"].as_str().unwrap().starts_with(name), "{query}: {body}");
+        let body = assert_error(
+            app.get(&format!("/health?{query}")).await,
+            422,
+            "validation_error",
+        )
+        .await;
+        assert!(
+            body["detail"].as_str().unwrap().starts_with(name),
+            "{query}: {body}"
+        );
     }
-    let response = app.client.get(app.url("/health")).header("x-mock-error", "99").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/health"))
+        .header("x-mock-error", "99")
+        .send()
+        .await
+        .unwrap();
     let body = assert_error(response, 422, "validation_error").await;
     assert!(body["detail"].as_str().unwrap().contains("X-Mock-Error"));
 }
@@ -100,7 +135,12 @@ async fn out_of_range_fault_values_are_422_naming_the_parameter() {
 #[tokio::test]
 async fn fault_parameters_do_not_disturb_route_queries() {
     let app = spawn_app().await;
-    let page: Value = app.get("/api/auth/users?limit=2&simulate_delay=0").await.json().await.unwrap();
+    let page: Value = app
+        .get("/api/auth/users?limit=2&simulate_delay=0")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["limit"], 2);
     assert_eq!(page["users"].as_array().unwrap().len(), 2);
 }
@@ -108,9 +148,18 @@ async fn fault_parameters_do_not_disturb_route_queries() {
 #[tokio::test]
 async fn docs_routes_ignore_fault_injection() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/openapi.json?simulate_error=500").await.status(), StatusCode::OK);
-    assert_eq!(app.get("/redoc?simulate_error=500").await.status(), StatusCode::OK);
-    assert_eq!(app.get("/docs/?simulate_error=500").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/openapi.json?simulate_error=500").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/redoc?simulate_error=500").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/docs/?simulate_error=500").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -120,7 +169,12 @@ async fn global_error_rate_one_fails_auth_routes_only() {
         c.mock_error_status = 503;
     })
     .await;
-    let login = app.post_json("/api/auth/login", &json!({"email": "alice@example.com", "password": PASSWORD})).await;
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "alice@example.com", "password": PASSWORD}),
+        )
+        .await;
     assert_error(login, 503, "simulated_error").await;
     assert_error(app.get("/api/auth/me").await, 503, "simulated_error").await;
     assert_eq!(app.get("/health").await.status(), StatusCode::OK);
@@ -136,7 +190,11 @@ async fn global_error_rate_one_fails_auth_routes_only() {
 async fn global_error_rate_zero_point_five_fails_about_half() {
     let app = spawn_with(|c| c.mock_error_rate = 0.5).await;
     let requests: Vec<_> = (0..200).map(|_| app.get("/api/auth/me")).collect();
-    let failed = join_all(requests).await.iter().filter(|r| r.status() == StatusCode::INTERNAL_SERVER_ERROR).count();
+    let failed = join_all(requests)
+        .await
+        .iter()
+        .filter(|r| r.status() == StatusCode::INTERNAL_SERVER_ERROR)
+        .count();
     // Binomial(200, 0.5): outside 50..150 has a probability below 1e-12.
     assert!((50..150).contains(&failed), "{failed} of 200");
 }
@@ -153,18 +211,27 @@ async fn global_delay_applies_to_auth_routes_but_not_health() {
     assert!(started.elapsed() >= Duration::from_millis(300));
     app.get("/health").await;
     let metrics: Value = app.get("/api/auth/metrics").await.json().await.unwrap();
-    assert_eq!(metrics["simulated_delays"], 1, "only the auth route was delayed");
+    assert_eq!(
+        metrics["simulated_delays"], 1,
+        "only the auth route was delayed"
+    );
 }
 
 #[tokio::test]
 async fn two_hundred_delayed_requests_overlap_instead_of_queueing() {
     let app = spawn_app().await;
     let started = Instant::now();
-    let requests: Vec<_> = (0..200).map(|_| app.get("/health?simulate_delay=500")).collect();
+    let requests: Vec<_> = (0..200)
+        .map(|_| app.get("/health?simulate_delay=500"))
+        .collect();
     let responses = join_all(requests).await;
     assert!(responses.iter().all(|r| r.status() == StatusCode::OK));
     // Serially this would take 100 s; overlapping, about half a second.
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -67,7 +67,11 @@ impl TestApp {
 
     /// GET `path`.
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// GET `path` with a bearer token.
@@ -81,20 +85,31 @@ impl TestApp {
     }
 
     /// POST `body` as JSON to `path` (serialised now, so the future owns everything).
-    pub fn post_json(&self, path: &str, body: &Value) -> impl std::future::Future<Output = Response> + use<> {
+    pub fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> impl std::future::Future<Output = Response> + use<> {
         let request = self.client.post(self.url(path)).json(body);
         async move { request.send().await.expect("request sent") }
     }
 
     /// DELETE `path`.
     pub async fn delete(&self, path: &str) -> Response {
-        self.client.delete(self.url(path)).send().await.expect("request sent")
+        self.client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Logs in and returns the token pair body; panics unless 200.
     pub async fn login(&self, email: &str) -> Value {
         let response = self
-            .post_json("/api/auth/login", &json!({"email": email, "password": PASSWORD}))
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": email, "password": PASSWORD}),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "login of {email}");
         response.json().await.expect("token pair")
@@ -127,11 +142,21 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> Value 
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    assert!(content_type.starts_with("application/json"), "content-type {content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "content-type {content_type}"
+    );
     let body: Value = response.json().await.expect("JSON error body");
     assert_eq!(body["code"], code, "body {body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "detail in {body}");
-    assert_eq!(body.as_object().map(|o| o.len()), Some(2), "exactly detail and code: {body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "detail in {body}"
+    );
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(2),
+        "exactly detail and code: {body}"
+    );
     body
 }
 
@@ -140,9 +165,13 @@ pub fn decode(token: &str) -> Value {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&["mock-auth-server"]);
     validation.leeway = 0;
-    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(SECRET.as_bytes()), &validation)
-        .expect("token verifies with the shared secret")
-        .claims
+    jsonwebtoken::decode::<Value>(
+        token,
+        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("token verifies with the shared secret")
+    .claims
 }
 
 /// Reads a token's claims with the shared secret, whatever its expiry or issuer.
@@ -151,9 +180,13 @@ pub fn claims_unchecked(token: &str) -> Value {
     let mut validation = Validation::new(alg);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(SECRET.as_bytes()), &validation)
-        .expect("token verifies with the shared secret")
-        .claims
+    jsonwebtoken::decode::<Value>(
+        token,
+        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("token verifies with the shared secret")
+    .claims
 }
 
 /// Seconds since the epoch.

@@ -10,10 +10,26 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 const VARIABLES: [&str; 20] = [
-    "HOST", "PORT", "JWT_SECRET", "JWT_ALGORITHM", "JWT_ISSUER", "JWT_AUDIENCE",
-    "ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_DAYS", "BCRYPT_COST", "SEED_USERS_FILE",
-    "ENABLE_DEV_ENDPOINTS", "CORS_ORIGINS", "MAX_BODY_BYTES", "MOCK_DELAY_MIN_MS", "MOCK_DELAY_MAX_MS",
-    "MOCK_ERROR_RATE", "MOCK_ERROR_STATUS", "LOG_FORMAT", "RUST_LOG", "NO_COLOR",
+    "HOST",
+    "PORT",
+    "JWT_SECRET",
+    "JWT_ALGORITHM",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "ACCESS_TOKEN_EXPIRE_MINUTES",
+    "REFRESH_TOKEN_EXPIRE_DAYS",
+    "BCRYPT_COST",
+    "SEED_USERS_FILE",
+    "ENABLE_DEV_ENDPOINTS",
+    "CORS_ORIGINS",
+    "MAX_BODY_BYTES",
+    "MOCK_DELAY_MIN_MS",
+    "MOCK_DELAY_MAX_MS",
+    "MOCK_ERROR_RATE",
+    "MOCK_ERROR_STATUS",
+    "LOG_FORMAT",
+    "RUST_LOG",
+    "NO_COLOR",
 ];
 
 /// The binary with a clean view of the contract's variables, in `dir`.
@@ -39,7 +55,10 @@ fn run_to_exit(command: &mut Command) -> Output {
 fn assert_startup_failure(output: &Output, names: &[&str]) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "should fail: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
     assert!(stderr.lines().count() <= 3, "a few lines at most: {stderr}");
     for name in names {
         assert!(stderr.contains(name), "{name} not named in: {stderr}");
@@ -70,7 +89,11 @@ fn empty_secret_stops_with_a_clear_error() {
 #[test]
 fn delay_minimum_above_maximum_stops_with_a_clear_error() {
     let dir = temp_dir();
-    let output = run_to_exit(binary(&dir).env("MOCK_DELAY_MIN_MS", "500").env("MOCK_DELAY_MAX_MS", "100"));
+    let output = run_to_exit(
+        binary(&dir)
+            .env("MOCK_DELAY_MIN_MS", "500")
+            .env("MOCK_DELAY_MAX_MS", "100"),
+    );
     assert_startup_failure(&output, &["MOCK_DELAY_MIN_MS"]);
 }
 
@@ -98,7 +121,10 @@ fn help_lists_every_flag_with_its_variable() {
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for variable in &VARIABLES[..18] {
-        assert!(help.contains(&format!("env: {variable}")), "{variable} not in --help");
+        assert!(
+            help.contains(&format!("env: {variable}")),
+            "{variable} not in --help"
+        );
         let flag = format!("--{}", variable.to_lowercase().replace('_', "-"));
         assert!(help.contains(&flag), "{flag} not in --help");
     }
@@ -130,10 +156,17 @@ fn start(command: &mut Command) -> Running {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().expect("a banner line").expect("readable");
-    let base = first.strip_prefix("listening on ").expect("listening line first").to_owned();
+    let base = first
+        .strip_prefix("listening on ")
+        .expect("listening line first")
+        .to_owned();
     let banner: Vec<String> = lines.by_ref().take(8).map_while(Result::ok).collect();
     std::thread::spawn(move || for _ in lines {});
-    Running { child, base, banner }
+    Running {
+        child,
+        base,
+        banner,
+    }
 }
 
 async fn issuer_of(server: &Running) -> String {
@@ -157,11 +190,19 @@ async fn banner_prints_address_docs_users_and_a_login_line() {
     assert!(server.base.starts_with("http://127.0.0.1:"));
     let banner = server.banner.join("\n");
     assert!(banner.contains(&format!("{}/docs", server.base)));
-    for email in ["alice@example.com", "bob@example.com", "charlie@example.com", "diana@example.com", "ethan@example.com"] {
+    for email in [
+        "alice@example.com",
+        "bob@example.com",
+        "charlie@example.com",
+        "diana@example.com",
+        "ethan@example.com",
+    ] {
         assert!(banner.contains(email), "{email}");
     }
     assert!(banner.contains("curl -s -X POST"));
-    let health = reqwest::get(format!("{}/health", server.base)).await.unwrap();
+    let health = reqwest::get(format!("{}/health", server.base))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
 }
 
@@ -170,11 +211,21 @@ async fn flag_beats_environment_beats_dotenv_beats_default() {
     let dir = temp_dir();
     std::fs::write(dir.join(".env"), "JWT_ISSUER=from-dotenv\n").unwrap();
     assert_eq!(issuer_of(&start(&mut binary(&dir))).await, "from-dotenv");
-    assert_eq!(issuer_of(&start(binary(&dir).env("JWT_ISSUER", "from-env"))).await, "from-env");
-    let flagged = start(binary(&dir).env("JWT_ISSUER", "from-env").args(["--jwt-issuer", "from-flag"]));
+    assert_eq!(
+        issuer_of(&start(binary(&dir).env("JWT_ISSUER", "from-env"))).await,
+        "from-env"
+    );
+    let flagged = start(
+        binary(&dir)
+            .env("JWT_ISSUER", "from-env")
+            .args(["--jwt-issuer", "from-flag"]),
+    );
     assert_eq!(issuer_of(&flagged).await, "from-flag");
     let elsewhere = temp_dir();
-    assert_eq!(issuer_of(&start(&mut binary(&elsewhere))).await, "mock-auth-server");
+    assert_eq!(
+        issuer_of(&start(&mut binary(&elsewhere))).await,
+        "mock-auth-server"
+    );
     std::fs::write(elsewhere.join("custom.env"), "JWT_ISSUER=from-env-file\n").unwrap();
     let custom = start(binary(&elsewhere).args(["--env-file", "custom.env"]));
     assert_eq!(issuer_of(&custom).await, "from-env-file");
@@ -207,7 +258,13 @@ fn sigterm_stops_the_server_with_exit_code_zero() {
     let dir = temp_dir();
     let mut server = start(&mut binary(&dir));
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = server.child.try_wait().unwrap() {

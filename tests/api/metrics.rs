@@ -20,7 +20,10 @@ async fn counts_are_exact_after_a_concurrent_burst() {
     join_all(burst).await;
     let snapshot = metrics(&app).await;
     assert_eq!(snapshot["routes"]["GET /health"]["count"], 300);
-    assert_eq!(snapshot["total_requests"], 300, "the metrics request itself is counted after it answers");
+    assert_eq!(
+        snapshot["total_requests"], 300,
+        "the metrics request itself is counted after it answers"
+    );
     assert_eq!(snapshot["status_codes"]["200"], 300);
     let after = metrics(&app).await;
     assert_eq!(after["routes"]["GET /api/auth/metrics"]["count"], 1);
@@ -35,14 +38,27 @@ async fn routes_are_keyed_by_method_and_template_and_strays_by_unmatched() {
     app.get("/does/not/exist").await;
     app.get("/another/404").await;
     app.client.put(app.url("/health")).send().await.unwrap();
-    app.client.request(reqwest::Method::from_bytes(b"BREW").unwrap(), app.url("/health")).send().await.unwrap();
+    app.client
+        .request(
+            reqwest::Method::from_bytes(b"BREW").unwrap(),
+            app.url("/health"),
+        )
+        .send()
+        .await
+        .unwrap();
     let snapshot = metrics(&app).await;
     let routes = snapshot["routes"].as_object().unwrap();
     let mut keys: Vec<&str> = routes.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["GET /api/auth/me", "POST /api/auth/login", "UNMATCHED"]);
+    assert_eq!(
+        keys,
+        ["GET /api/auth/me", "POST /api/auth/login", "UNMATCHED"]
+    );
     let unmatched = &routes["UNMATCHED"];
-    assert_eq!((unmatched["count"].as_u64(), unmatched["errors"].as_u64()), (Some(4), Some(4)));
+    assert_eq!(
+        (unmatched["count"].as_u64(), unmatched["errors"].as_u64()),
+        (Some(4), Some(4))
+    );
     let me = &routes["GET /api/auth/me"];
     assert_eq!(me["errors"], 1);
     for field in ["avg_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"] {
@@ -56,13 +72,26 @@ async fn delete_resets_counters_to_zero() {
     let app = spawn_app().await;
     app.get("/health").await;
     app.get("/nope").await;
-    assert_eq!(app.delete("/api/auth/metrics").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete("/api/auth/metrics").await.status(),
+        StatusCode::NO_CONTENT
+    );
     let snapshot = metrics(&app).await;
     // Only the DELETE itself has been counted since the reset.
     assert_eq!(snapshot["total_requests"], 1);
     assert_eq!(snapshot["total_errors"], 0);
-    assert_eq!(snapshot["routes"].as_object().unwrap().keys().collect::<Vec<_>>(), ["DELETE /api/auth/metrics"]);
-    assert!(snapshot["uptime_seconds"].as_f64().unwrap() > 0.0, "uptime is not reset");
+    assert_eq!(
+        snapshot["routes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["DELETE /api/auth/metrics"]
+    );
+    assert!(
+        snapshot["uptime_seconds"].as_f64().unwrap() > 0.0,
+        "uptime is not reset"
+    );
 }
 
 #[tokio::test]
@@ -97,7 +126,9 @@ fn parse_exposition(text: &str) -> (Vec<Sample>, HashMap<String, String>) {
             continue;
         }
         let (series, value) = line.rsplit_once(' ').expect("sample has a value");
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("numeric value in {line}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("numeric value in {line}"));
         let (name, labels) = match series.split_once('{') {
             None => (series.to_owned(), HashMap::new()),
             Some((name, rest)) => {
@@ -113,7 +144,10 @@ fn parse_exposition(text: &str) -> (Vec<Sample>, HashMap<String, String>) {
                 (name.to_owned(), labels)
             }
         };
-        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "metric name {name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "metric name {name}"
+        );
         samples.push((name, labels, value));
     }
     (samples, types)
@@ -128,37 +162,80 @@ async fn prometheus_text_parses_and_matches_the_json_counts() {
     app.get("/api/auth/me").await;
     app.get("/health?simulate_error=500").await;
     let response = app.get("/metrics").await;
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = response.text().await.unwrap();
     let (samples, types) = parse_exposition(&text);
     let value = |name: &str, label: Option<(&str, &str)>| {
         samples
             .iter()
-            .find(|(n, l, _)| n == name && label.is_none_or(|(k, v)| l.get(k).map(String::as_str) == Some(v)))
+            .find(|(n, l, _)| {
+                n == name && label.is_none_or(|(k, v)| l.get(k).map(String::as_str) == Some(v))
+            })
             .map(|s| s.2)
             .unwrap_or_else(|| panic!("no sample {name} {label:?} in\n{text}"))
     };
     assert_eq!(types["mock_auth_http_requests_total"], "counter");
-    assert_eq!(types["mock_auth_route_request_duration_seconds"], "histogram");
+    assert_eq!(
+        types["mock_auth_route_request_duration_seconds"],
+        "histogram"
+    );
     assert_eq!(value("mock_auth_http_requests_total", None), 9.0);
     assert_eq!(value("mock_auth_http_errors_total", None), 2.0);
     assert_eq!(value("mock_auth_simulated_errors_total", None), 1.0);
-    assert_eq!(value("mock_auth_route_requests_total", Some(("route", "GET /health"))), 8.0);
-    assert_eq!(value("mock_auth_route_errors_total", Some(("route", "GET /api/auth/me"))), 1.0);
-    assert_eq!(value("mock_auth_http_responses_total", Some(("status", "401"))), 1.0);
+    assert_eq!(
+        value(
+            "mock_auth_route_requests_total",
+            Some(("route", "GET /health"))
+        ),
+        8.0
+    );
+    assert_eq!(
+        value(
+            "mock_auth_route_errors_total",
+            Some(("route", "GET /api/auth/me"))
+        ),
+        1.0
+    );
+    assert_eq!(
+        value("mock_auth_http_responses_total", Some(("status", "401"))),
+        1.0
+    );
     assert_eq!(value("mock_auth_users", None), 5.0);
     // The histogram: cumulative buckets, +Inf equal to the count.
     let buckets: Vec<(f64, f64)> = samples
         .iter()
-        .filter(|(n, l, _)| n == "mock_auth_route_request_duration_seconds_bucket" && l["route"] == "GET /health")
-        .map(|(_, l, v)| (if l["le"] == "+Inf" { f64::INFINITY } else { l["le"].parse().unwrap() }, *v))
+        .filter(|(n, l, _)| {
+            n == "mock_auth_route_request_duration_seconds_bucket" && l["route"] == "GET /health"
+        })
+        .map(|(_, l, v)| {
+            (
+                if l["le"] == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    l["le"].parse().unwrap()
+                },
+                *v,
+            )
+        })
         .collect();
     assert!(buckets.len() > 5);
-    assert!(buckets.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1), "{buckets:?}");
+    assert!(
+        buckets
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+        "{buckets:?}"
+    );
     assert_eq!(buckets.last().unwrap(), &(f64::INFINITY, 8.0));
     let count = samples
         .iter()
-        .find(|(n, l, _)| n == "mock_auth_route_request_duration_seconds_count" && l["route"] == "GET /health")
+        .find(|(n, l, _)| {
+            n == "mock_auth_route_request_duration_seconds_count" && l["route"] == "GET /health"
+        })
         .unwrap();
     assert_eq!(count.2, 8.0);
 }

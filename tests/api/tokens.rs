@@ -25,7 +25,12 @@ async fn access_token_has_exactly_the_contract_claims() {
     let token = pair["access_token"].as_str().unwrap();
     assert_eq!(header_of(token), json!({"alg": "HS256", "typ": "JWT"}));
     let claims = decode(token);
-    assert_eq!(keys(&claims), ["email", "exp", "iat", "iss", "jti", "name", "roles", "sub", "type"]);
+    assert_eq!(
+        keys(&claims),
+        [
+            "email", "exp", "iat", "iss", "jti", "name", "roles", "sub", "type"
+        ]
+    );
     assert_eq!(claims["sub"], "test-user-123");
     assert_eq!(claims["email"], "alice@example.com");
     assert_eq!(claims["name"], "Alice Johnson");
@@ -44,7 +49,10 @@ async fn refresh_token_has_exactly_the_contract_claims() {
     let claims = decode(pair["refresh_token"].as_str().unwrap());
     assert_eq!(keys(&claims), ["exp", "iat", "iss", "jti", "sub", "type"]);
     assert_eq!(claims["type"], "refresh");
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 7 * 86_400);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        7 * 86_400
+    );
 }
 
 #[tokio::test]
@@ -83,7 +91,9 @@ async fn audience_and_lifetimes_follow_configuration() {
     .claims;
     assert_eq!(claims["aud"], "chat-api");
     assert_eq!(claims["iss"], "test-issuer");
-    let me = app.get_authed("/api/auth/me", pair["access_token"].as_str().unwrap()).await;
+    let me = app
+        .get_authed("/api/auth/me", pair["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(me.status(), StatusCode::OK);
 }
 
@@ -93,13 +103,26 @@ async fn hs512_configuration_signs_with_hs512_and_refuses_hs256() {
     let pair = app.login("alice@example.com").await;
     let token = pair["access_token"].as_str().unwrap();
     assert_eq!(header_of(token)["alg"], "HS512");
-    assert_eq!(app.get_authed("/api/auth/me", token).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_authed("/api/auth/me", token).await.status(),
+        StatusCode::OK
+    );
     let hs256 = forge(&claims_unchecked(token), Algorithm::HS256, SECRET);
-    assert_error(app.get_authed("/api/auth/me", &hs256).await, 401, "invalid_token").await;
+    assert_error(
+        app.get_authed("/api/auth/me", &hs256).await,
+        401,
+        "invalid_token",
+    )
+    .await;
 }
 
 fn forge(claims: &Value, alg: Algorithm, secret: &str) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 async fn me_with_claims(edit: impl FnOnce(&mut Value)) -> reqwest::Response {
@@ -157,22 +180,43 @@ async fn token_signed_with_another_secret_is_invalid() {
     let pair = app.login("alice@example.com").await;
     let claims = decode(pair["access_token"].as_str().unwrap());
     let forged = forge(&claims, Algorithm::HS256, "not-the-secret");
-    assert_error(app.get_authed("/api/auth/me", &forged).await, 401, "invalid_token").await;
+    assert_error(
+        app.get_authed("/api/auth/me", &forged).await,
+        401,
+        "invalid_token",
+    )
+    .await;
     let hs384 = forge(&claims, Algorithm::HS384, SECRET);
-    assert_error(app.get_authed("/api/auth/me", &hs384).await, 401, "invalid_token").await;
+    assert_error(
+        app.get_authed("/api/auth/me", &hs384).await,
+        401,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn alg_none_token_is_invalid() {
     let app = spawn_app().await;
     let pair = app.login("alice@example.com").await;
-    let payload = pair["access_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let payload = pair["access_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
     for header in [
         "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0", // {"alg":"none","typ":"JWT"}
         "eyJhbGciOiJOb25lIiwidHlwIjoiSldUIn0", // {"alg":"None","typ":"JWT"}
     ] {
         let token = format!("{header}.{payload}.");
-        assert_error(app.get_authed("/api/auth/me", &token).await, 401, "invalid_token").await;
+        assert_error(
+            app.get_authed("/api/auth/me", &token).await,
+            401,
+            "invalid_token",
+        )
+        .await;
     }
 }
 
@@ -183,6 +227,8 @@ async fn expired_refresh_token_is_token_expired() {
     let mut claims = decode(pair["refresh_token"].as_str().unwrap());
     claims["exp"] = json!(now() - 1);
     let token = forge(&claims, Algorithm::HS256, SECRET);
-    let response = app.post_json("/api/auth/refresh", &json!({"refresh_token": token})).await;
+    let response = app
+        .post_json("/api/auth/refresh", &json!({"refresh_token": token}))
+        .await;
     assert_error(response, 401, "token_expired").await;
 }

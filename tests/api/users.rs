@@ -10,21 +10,57 @@ async fn list_shows_seed_users_first_in_creation_order() {
     let app = spawn_app().await;
     app.register("zed@example.com").await;
     let page: Value = app.get("/api/auth/users").await.json().await.unwrap();
-    let ids: Vec<&str> = page["users"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
-    assert_eq!(&ids[..5], ["test-user-123", "test-user-456", "test-user-789", "test-user-abc", "test-user-def"]);
+    let ids: Vec<&str> = page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &ids[..5],
+        [
+            "test-user-123",
+            "test-user-456",
+            "test-user-789",
+            "test-user-abc",
+            "test-user-def"
+        ]
+    );
     assert!(ids[5].starts_with("user-"));
-    assert_eq!((page["total"].as_u64(), page["limit"].as_u64(), page["offset"].as_u64()), (Some(6), Some(1000), Some(0)));
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["limit"].as_u64(),
+            page["offset"].as_u64()
+        ),
+        (Some(6), Some(1000), Some(0))
+    );
     assert!(!page.to_string().contains("password"));
 }
 
 #[tokio::test]
 async fn list_pages_with_limit_and_offset_and_total_counts_all() {
     let app = spawn_app().await;
-    let page: Value = app.get("/api/auth/users?limit=2&offset=1").await.json().await.unwrap();
-    let emails: Vec<&str> = page["users"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    let page: Value = app
+        .get("/api/auth/users?limit=2&offset=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let emails: Vec<&str> = page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
     assert_eq!(emails, ["bob@example.com", "charlie@example.com"]);
     assert_eq!(page["total"], 5);
-    let past_end: Value = app.get("/api/auth/users?offset=99").await.json().await.unwrap();
+    let past_end: Value = app
+        .get("/api/auth/users?offset=99")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(past_end["users"].as_array().unwrap().len(), 0);
     assert_eq!(past_end["total"], 5);
 }
@@ -32,9 +68,22 @@ async fn list_pages_with_limit_and_offset_and_total_counts_all() {
 #[tokio::test]
 async fn list_with_bad_limit_or_offset_is_422_naming_it() {
     let app = spawn_app().await;
-    for (query, name) in [("limit=0", "limit"), ("limit=10001", "limit"), ("limit=ten", "limit"), ("offset=-1", "offset")] {
-        let body = assert_error(app.get(&format!("/api/auth/users?{query}")).await, 422, "validation_error").await;
-        assert!(body["detail"].as_str().unwrap().starts_with(name), "{query}: {body}");
+    for (query, name) in [
+        ("limit=0", "limit"),
+        ("limit=10001", "limit"),
+        ("limit=ten", "limit"),
+        ("offset=-1", "offset"),
+    ] {
+        let body = assert_error(
+            app.get(&format!("/api/auth/users?{query}")).await,
+            422,
+            "validation_error",
+        )
+        .await;
+        assert!(
+            body["detail"].as_str().unwrap().starts_with(name),
+            "{query}: {body}"
+        );
     }
 }
 
@@ -74,7 +123,10 @@ async fn dev_endpoints_are_404_when_disabled() {
     assert_eq!(app.get("/metrics").await.status(), StatusCode::OK);
     app.login("alice@example.com").await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
-    assert!(doc["paths"].get("/api/auth/users").is_none(), "the document lists only what is served");
+    assert!(
+        doc["paths"].get("/api/auth/users").is_none(),
+        "the document lists only what is served"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +134,9 @@ async fn seed_file_replaces_the_default_users() {
     let dir = std::env::temp_dir().join(format!("seed-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("users.json");
-    let hash = bcrypt::hash("hashed-pass", 4).unwrap().replacen("$2b$", "$2y$", 1);
+    let hash = bcrypt::hash("hashed-pass", 4)
+        .unwrap()
+        .replacen("$2b$", "$2y$", 1);
     let seed = serde_json::json!([
         {"id": "qa-1", "email": "QA@Example.com", "name": "QA Lead", "roles": ["qa"], "password": "plain-pass"},
         {"email": "ops@example.com", "name": "Ops", "password_hash": hash}
@@ -95,12 +149,27 @@ async fn seed_file_replaces_the_default_users() {
     assert_eq!(page["users"][0]["roles"], serde_json::json!(["qa"]));
     assert_eq!(page["users"][1]["roles"], serde_json::json!(["user"]));
     let login = |email: &str, password: &str| {
-        app.post_json("/api/auth/login", &serde_json::json!({"email": email, "password": password}))
+        app.post_json(
+            "/api/auth/login",
+            &serde_json::json!({"email": email, "password": password}),
+        )
     };
-    assert_eq!(login("qa@example.com", "plain-pass").await.status(), StatusCode::OK);
-    assert_eq!(login("ops@example.com", "hashed-pass").await.status(), StatusCode::OK);
-    assert_eq!(login("alice@example.com", "password123").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login("qa@example.com", "plain-pass").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login("ops@example.com", "hashed-pass").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login("alice@example.com", "password123").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     app.delete("/api/auth/users/reset").await;
-    assert_eq!(login("ops@example.com", "hashed-pass").await.status(), StatusCode::OK);
+    assert_eq!(
+        login("ops@example.com", "hashed-pass").await.status(),
+        StatusCode::OK
+    );
     std::fs::remove_dir_all(dir).ok();
 }
