@@ -13,6 +13,12 @@ fn main() -> ExitCode {
         Err(message) => return fail(&message),
     };
     telemetry::init(config.log_format);
+    // Many systems start processes with a soft limit of 1024 descriptors,
+    // well below the hard limit; a CI run with thousands of connections
+    // would hit it. Raising the soft limit to the hard one is always allowed.
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::debug!(%error, "could not raise the open-file limit");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
