@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::auth::join_all;
-use crate::helpers::{PASSWORD, assert_error, spawn_app, spawn_with};
+use crate::helpers::{PASSWORD, assert_422_naming, assert_error, spawn_app, spawn_with};
 
 #[tokio::test]
 async fn simulate_error_by_query_answers_that_status() {
@@ -110,16 +110,7 @@ async fn out_of_range_fault_values_are_422_naming_the_parameter() {
         ("simulate_delay=60001", "simulate_delay"),
         ("simulate_delay=fast", "simulate_delay"),
     ] {
-        let body = assert_error(
-            app.get(&format!("/health?{query}")).await,
-            422,
-            "validation_error",
-        )
-        .await;
-        assert!(
-            body["detail"].as_str().unwrap().starts_with(name),
-            "{query}: {body}"
-        );
+        assert_422_naming(app.get(&format!("/health?{query}")).await, name).await;
     }
     let response = app
         .client

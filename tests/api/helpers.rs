@@ -160,18 +160,22 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> Value 
     body
 }
 
+/// Asserts a 422 whose detail starts with the offending field's name.
+pub async fn assert_422_naming(response: Response, field: &str) {
+    let body = assert_error(response, 422, "validation_error").await;
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with(field),
+        "{field} not named first in: {detail}"
+    );
+}
+
 /// Decodes a token the way the chat-api does: HS256 with the shared secret.
 pub fn decode(token: &str) -> Value {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&["mock-auth-server"]);
     validation.leeway = 0;
-    jsonwebtoken::decode::<Value>(
-        token,
-        &DecodingKey::from_secret(SECRET.as_bytes()),
-        &validation,
-    )
-    .expect("token verifies with the shared secret")
-    .claims
+    decode_with(token, &validation)
 }
 
 /// Reads a token's claims with the shared secret, whatever its expiry or issuer.
@@ -180,13 +184,14 @@ pub fn claims_unchecked(token: &str) -> Value {
     let mut validation = Validation::new(alg);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(
-        token,
-        &DecodingKey::from_secret(SECRET.as_bytes()),
-        &validation,
-    )
-    .expect("token verifies with the shared secret")
-    .claims
+    decode_with(token, &validation)
+}
+
+fn decode_with(token: &str, validation: &Validation) -> Value {
+    let key = DecodingKey::from_secret(SECRET.as_bytes());
+    jsonwebtoken::decode::<Value>(token, &key, validation)
+        .expect("token verifies with the shared secret")
+        .claims
 }
 
 /// Seconds since the epoch.

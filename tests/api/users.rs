@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, spawn_app, spawn_with};
+use crate::helpers::{assert_422_naming, assert_error, spawn_app, spawn_with};
 
 #[tokio::test]
 async fn list_shows_seed_users_first_in_creation_order() {
@@ -74,16 +74,7 @@ async fn list_with_bad_limit_or_offset_is_422_naming_it() {
         ("limit=ten", "limit"),
         ("offset=-1", "offset"),
     ] {
-        let body = assert_error(
-            app.get(&format!("/api/auth/users?{query}")).await,
-            422,
-            "validation_error",
-        )
-        .await;
-        assert!(
-            body["detail"].as_str().unwrap().starts_with(name),
-            "{query}: {body}"
-        );
+        assert_422_naming(app.get(&format!("/api/auth/users?{query}")).await, name).await;
     }
 }
 
