@@ -1,0 +1,200 @@
+//! The benchmark baseline: the least work each kind of route of the
+//! mock-auth-server could do, on the same stack (axum 0.8, tokio's default
+//! multi-threaded runtime, jsonwebtoken, bcrypt), so that `scripts/bench.sh`
+//! can give every figure of ours as a ratio to it, measured in the same run on
+//! the same machine.
+//!
+//! Routes:
+//! - `GET /static`: a fixed JSON body, nothing else (the floor for `/health`).
+//! - `GET /verify`: verifies the `Authorization: Bearer` HS256 JWT with the
+//!   same rules as the server (signature, algorithm, `exp` with no leeway,
+//!   `iss`, `type == "access"`) and answers its `sub` (the floor for `/me`
+//!   and `/refresh`).
+//! - `POST /bcrypt/{cost}`: parses a login body and runs one bcrypt
+//!   verification at `cost` on the blocking pool (the floor for login and
+//!   register; a bcrypt hash costs what a verification does).
+//!
+//! Run: `cargo run --release --example baseline -- --port 0`. Like the
+//! server, it prints `listening on http://127.0.0.1:PORT` as its first line
+//! on stdout once bound. Flags: `--port N` (default 0), `--secret S` and
+//! `--issuer S` (the server's defaults), `--bcrypt-costs 4,10` (the costs
+//! whose hash is prepared at start).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+/// The body of `GET /static`, about the size of a small JSON answer.
+const STATIC_BODY: &str = r#"{"status":"healthy"}"#;
+/// The password every bench user has; its hash is prepared at start.
+const PASSWORD: &str = "password123";
+
+/// Everything the routes share, read-only after start.
+struct Baseline {
+    /// HS256 key built from the shared secret.
+    decoding: DecodingKey,
+    /// The same checks as the server's access-token verification.
+    validation: Validation,
+    /// A bcrypt hash of [`PASSWORD`] per prepared cost.
+    hashes: HashMap<u32, String>,
+}
+
+/// The claims the verify route reads; the rest of the token is ignored.
+#[derive(Deserialize)]
+struct Claims {
+    /// Subject: the user id.
+    sub: String,
+    /// `access` or `refresh`.
+    #[serde(rename = "type")]
+    token_type: String,
+}
+
+/// A login body, as the server's login route takes it.
+#[derive(Deserialize)]
+struct LoginBody {
+    /// Not looked at: there is no store, only the one prepared hash.
+    #[allow(dead_code)]
+    email: String,
+    /// Verified against the prepared hash.
+    password: String,
+}
+
+/// Command-line settings; a hand-rolled parser keeps the example free of
+/// dependencies the server does not already have.
+struct Args {
+    port: u16,
+    secret: String,
+    issuer: String,
+    costs: Vec<u32>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        port: 0,
+        secret: "dev-secret-key-change-in-production".to_owned(),
+        issuer: "mock-auth-server".to_owned(),
+        costs: vec![4, 10],
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--port" => {
+                args.port = value
+                    .parse()
+                    .map_err(|_| format!("--port: not a port: {value}"))?
+            }
+            "--secret" => args.secret = value,
+            "--issuer" => args.issuer = value,
+            "--bcrypt-costs" => {
+                args.costs = value
+                    .split(',')
+                    .map(|c| {
+                        c.trim()
+                            .parse()
+                            .map_err(|_| format!("--bcrypt-costs: not a cost: {c}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    Ok(args)
+}
+
+async fn static_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], STATIC_BODY).into_response()
+}
+
+async fn verify(State(base): State<Arc<Baseline>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    match jsonwebtoken::decode::<Claims>(token, &base.decoding, &base.validation) {
+        Ok(data) if data.claims.token_type == "access" => {
+            Json(serde_json::json!({ "sub": data.claims.sub })).into_response()
+        }
+        _ => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
+async fn bcrypt_verify(
+    State(base): State<Arc<Baseline>>,
+    Path(cost): Path<u32>,
+    Json(body): Json<LoginBody>,
+) -> Response {
+    let Some(hash) = base.hashes.get(&cost).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // On the blocking pool, as the server does: a verification is pure CPU
+    // for a millisecond (cost 4) to tens of milliseconds (cost 10).
+    let ok =
+        tokio::task::spawn_blocking(move || bcrypt::verify(body.password, &hash).unwrap_or(false))
+            .await
+            .unwrap_or(false);
+    if ok {
+        Json(serde_json::json!({ "ok": true })).into_response()
+    } else {
+        StatusCode::UNAUTHORIZED.into_response()
+    }
+}
+
+fn app(args: &Args) -> Result<Router, String> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_issuer(&[&args.issuer]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    let mut hashes = HashMap::new();
+    for &cost in &args.costs {
+        let hash = bcrypt::hash(PASSWORD, cost).map_err(|e| format!("bcrypt cost {cost}: {e}"))?;
+        hashes.insert(cost, hash);
+    }
+    let state = Arc::new(Baseline {
+        decoding: DecodingKey::from_secret(args.secret.as_bytes()),
+        validation,
+        hashes,
+    });
+    Ok(Router::new()
+        .route("/static", get(static_json))
+        .route("/verify", get(verify))
+        .route("/bcrypt/{cost}", post(bcrypt_verify))
+        .with_state(state))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let result = async {
+        let args = parse_args()?;
+        let router = app(&args)?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .map_err(|e| format!("cannot bind port {}: {e}", args.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("listening on http://{addr}");
+        // A pipe is block-buffered: flush so the bench script sees the line now.
+        let _ = std::io::stdout().flush();
+        axum::serve(listener, router)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("baseline: error: {message}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

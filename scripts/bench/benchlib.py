@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Helpers of scripts/bench.sh that are awkward in bash.
+
+Standard library only, so a fresh machine needs nothing installed:
+
+  tokens URL FIELD COUNT          log alice in COUNT times, print FIELD of each
+  fill URL COUNT PREFIX           register COUNT users concurrently (all 201)
+  check-users URL TOTAL           check /api/auth/users paging and its total
+  startup OUT LABEL PATH CMD...   time fork -> first 200 from PATH, once
+  report RESULTS MODE             print the Markdown tables from the results
+"""
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+EMAIL = "alice@example.com"
+PASSWORD = "password123"
+
+
+def _conn(url):
+    parts = urllib.parse.urlsplit(url)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+
+
+def _post(conn, path, body):
+    conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def tokens(url, field, count):
+    """Prints FIELD (access_token or refresh_token) of COUNT logins."""
+    conn = _conn(url)
+    for _ in range(int(count)):
+        status, body = _post(conn, "/api/auth/login", {"email": EMAIL, "password": PASSWORD})
+        if status != 200:
+            sys.exit(f"login answered {status}: {body[:200]!r}")
+        print(json.loads(body)[field])
+
+
+def fill(url, count, prefix, workers=24):
+    """Registers COUNT users over HTTP, WORKERS keep-alive connections at once.
+
+    Honest filling: every user goes through the real register route (bcrypt
+    at the server's cost included), as a client would create them.
+    """
+    count = int(count)
+    lock = threading.Lock()
+    state = {"next": 0, "failed": None}
+
+    def worker():
+        conn = _conn(url)
+        while True:
+            with lock:
+                if state["next"] >= count or state["failed"]:
+                    return
+                n = state["next"]
+                state["next"] += 1
+            body = {"email": f"{prefix}-{n}@fill.example.com", "password": PASSWORD, "name": f"Fill {n}"}
+            try:
+                status, answer = _post(conn, "/api/auth/register", body)
+            except (OSError, http.client.HTTPException) as error:
+                state["failed"] = f"register #{n}: {error}"
+                return
+            if status != 201:
+                state["failed"] = f"register #{n} answered {status}: {answer[:200]!r}"
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(min(workers, max(count, 1)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if state["failed"]:
+        sys.exit(state["failed"])
+
+
+def check_users(url, total):
+    """The last page of 10 has 10 users and the right total; the default page
+    is capped at 1000 whatever the store's size."""
+    total = int(total)
+    conn = _conn(url)
+    conn.request("GET", f"/api/auth/users?limit=10&offset={max(total - 10, 0)}")
+    response = conn.getresponse()
+    page = json.loads(response.read())
+    expected = min(10, total)
+    if response.status != 200 or page["total"] != total or len(page["users"]) != expected:
+        sys.exit(f"users page: status {response.status}, total {page.get('total')} (want {total}), "
+                 f"{len(page.get('users', []))} users (want {expected})")
+    conn.request("GET", "/api/auth/users")
+    response = conn.getresponse()
+    page = json.loads(response.read())
+    if response.status != 200 or len(page["users"]) != min(total, 1000):
+        sys.exit(f"default users page: status {response.status}, {len(page.get('users', []))} users")
+
+
+def _answers_200(port, path):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1".encode() + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return sock.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def startup(out, label, path, *cmd):
+    """Appends to OUT one line: LABEL and the milliseconds from fork to the
+    first 200 from PATH (/health). The port comes from the first stdout line."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline().decode()
+        if not line.startswith("listening on http://"):
+            sys.exit(f"{label}: first stdout line was {line!r}")
+        port = int(line.strip().rsplit(":", 1)[1])
+        deadline = start + 10
+        while not _answers_200(port, path):
+            if time.perf_counter() > deadline:
+                sys.exit(f"{label}: no 200 from {path} within 10 s")
+            time.sleep(0.0005)
+        elapsed_ms = (time.perf_counter() - start) * 1000
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    with open(out, "a", encoding="utf-8") as f:
+        f.write(f"startup\t{label}\t{elapsed_ms:.2f}\n")
+
+
+# ---------------------------------------------------------------- report ---
+
+def _load(path):
+    """Results file lines: kind, then tab-separated fields (see bench.sh)."""
+    runs, values = {}, {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] == "run":
+                # run scenario rep requests duration_us p50_us p99_us non2xx sockerr
+                _, scenario, _rep, req, dur, p50, p99, bad, sock = parts
+                runs.setdefault(scenario, []).append(
+                    {"rps": int(req) / (int(dur) / 1e6), "p50": int(p50) / 1000, "p99": int(p99) / 1000,
+                     "requests": int(req), "non2xx": int(bad), "sockerr": int(sock)})
+            else:
+                values.setdefault((parts[0], parts[1]), []).append(float(parts[2]))
+    return runs, values
+
+
+def _med(runs, scenario, key):
+    return statistics.median(r[key] for r in runs[scenario]) if scenario in runs else None
+
+
+def _fmt(value, digits=0):
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio(num, den):
+    return None if num is None or not den else num / den
+
+
+def _verdict(value, ok):
+    if value is None:
+        return "n/a"
+    return "met" if ok(value) else "**missed**"
+
+
+def report(path, mode):
+    runs, values = _load(path)
+    out = []
+    reps = max((len(v) for v in runs.values()), default=0)
+    out.append(f"Medians of {reps} interleaved run(s) per scenario ({mode} mode).\n")
+
+    out.append("| scenario | ours req/s | p50 ms | p99 ms | non-2xx | baseline route | baseline req/s "
+               "| baseline p50 ms | baseline p99 ms | ratio | target |")
+    out.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
+    pairs = [
+        ("GET /health", "health", "GET /static", "static", 0.8),
+        ("GET /api/auth/me", "me", "GET /verify", "verify", 0.8),
+        ("POST /api/auth/login (cost 4)", "login4", "POST /bcrypt/4", "bcrypt4", 0.8),
+        ("POST /api/auth/login (cost 10)", "login10", "POST /bcrypt/10", "bcrypt10", 0.8),
+        ("POST /api/auth/register (cost 4)", "register", "POST /bcrypt/4", "bcrypt4", None),
+        ("POST /api/auth/refresh", "refresh", "GET /verify", "verify", None),
+    ]
+    for label, ours, base_label, base, target in pairs:
+        ratio = _ratio(_med(runs, ours, "rps"), _med(runs, base, "rps"))
+        goal = "none" if target is None else f">= {target}: {_verdict(ratio, lambda r, t=target: r >= t)}"
+        bad = sum(r["non2xx"] + r["sockerr"] for r in runs.get(ours, []))
+        out.append(f"| {label} | {_fmt(_med(runs, ours, 'rps'))} | {_fmt(_med(runs, ours, 'p50'), 2)} "
+                   f"| {_fmt(_med(runs, ours, 'p99'), 2)} | {bad} | {base_label} | {_fmt(_med(runs, base, 'rps'))} "
+                   f"| {_fmt(_med(runs, base, 'p50'), 2)} | {_fmt(_med(runs, base, 'p99'), 2)} "
+                   f"| {_fmt(ratio, 2)} | {goal} |")
+
+    ceiling = values.get(("ceiling", "delayed"), [None])[0]
+    rps = _med(runs, "delayed", "rps")
+    ratio = _ratio(rps, ceiling)
+    bad = sum(r["non2xx"] + r["sockerr"] for r in runs.get("delayed", []))
+    conns = values.get(("conns", "delayed"), [None])[0]
+    out.append(f"| GET /api/auth/me?simulate_delay=200, {_fmt(conns)} conns "
+               f"| {_fmt(rps)} | {_fmt(_med(runs, 'delayed', 'p50'), 2)} | {_fmt(_med(runs, 'delayed', 'p99'), 2)} "
+               f"| {bad} | ceiling conns / 0.2 s | {_fmt(ceiling)} | | | {_fmt(ratio, 2)} "
+               f"| >= 0.9: {_verdict(ratio, lambda r: r >= 0.9)} |")
+
+    out.append("\n| measure | ours | baseline | target |")
+    out.append("|---|---:|---:|---|")
+    ours_start = statistics.median(values[("startup", "ours")]) if ("startup", "ours") in values else None
+    base_start = statistics.median(values[("startup", "baseline")]) if ("startup", "baseline") in values else None
+    n_start = len(values.get(("startup", "ours"), []))
+    out.append(f"| startup, fork to first 200 from /health (median of {n_start}) | {_fmt(ours_start, 1)} ms "
+               f"| {_fmt(base_start, 1)} ms | < 50 ms: {_verdict(ours_start, lambda v: v < 50)} |")
+    mib = 1024 * 1024
+
+    def val(kind, key):
+        got = values.get((kind, key))
+        return max(got) if got else None
+
+    idle = val("rss", "idle")
+    out.append(f"| resident set at idle | {_fmt(idle and idle / mib, 1)} MiB "
+               f"| {_fmt(val('rss', 'baseline_idle') and val('rss', 'baseline_idle') / mib, 1)} MiB "
+               f"| < 20 MiB: {_verdict(idle, lambda v: v < 20 * mib)} |")
+    under = val("rss", "me_load")
+    out.append(f"| resident set under the /me load (peak of samples) | {_fmt(under and under / mib, 1)} MiB "
+               f"| {_fmt(val('rss', 'baseline_verify_load') and val('rss', 'baseline_verify_load') / mib, 1)} MiB | |")
+    for key, label in (("mid", "mid"), ("big", "big")):
+        before, after = val("rss_before", key), val("rss_after", key)
+        added = val("registered", key)
+        if before is None or after is None or not added:
+            continue
+        per_user = (after - before) / added
+        target = f"< 1 KiB: {_verdict(per_user, lambda v: v < 1024)}" if key == "big" else ""
+        out.append(f"| resident set after {int(added):,} registered users ({_fmt(before / mib, 1)} -> "
+                   f"{_fmt(after / mib, 1)} MiB) | {_fmt(per_user)} bytes/user | | {target} |")
+
+    out.append("\n| users in store | GET /api/auth/me req/s | vs smallest | p99 ms "
+               "| GET /api/auth/users?limit=10 (last page) req/s | vs smallest | p99 ms |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|")
+    sizes = sorted((int(v[0]), key) for (kind, key), v in values.items() if kind == "users_total")
+    me0 = users0 = None
+    worst = None
+    for total, key in sizes:
+        me, users = _med(runs, f"me_{key}", "rps"), _med(runs, f"users_{key}", "rps")
+        me0 = me if me0 is None else me0
+        users0 = users if users0 is None else users0
+        change = _ratio(me, me0)
+        if change is not None and total == sizes[-1][0]:
+            worst = change
+        out.append(f"| {total:,} | {_fmt(me)} | {_fmt(change, 2)} | {_fmt(_med(runs, f'me_{key}', 'p99'), 2)} "
+                   f"| {_fmt(users)} | {_fmt(_ratio(users, users0), 2)} | {_fmt(_med(runs, f'users_{key}', 'p99'), 2)} |")
+    if worst is not None:
+        out.append(f"\n/me throughput at {sizes[-1][0]:,} users is {worst:.2f} of that at {sizes[0][0]:,}: "
+                   f"target within 10 %: {_verdict(worst, lambda r: abs(1 - r) <= 0.10)}.")
+    print("\n".join(out))
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    command, args = sys.argv[1], sys.argv[2:]
+    commands = {"tokens": tokens, "fill": fill, "check-users": check_users, "startup": startup, "report": report}
+    if command not in commands:
+        sys.exit(__doc__)
+    commands[command](*args)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
