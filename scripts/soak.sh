@@ -13,8 +13,8 @@
 # any unexpected status (a 5xx nobody asked for above all), a request with
 # no response, a failed /health sample, RSS or fd growth in the second half
 # of the run beyond the driver's allowances, or an unclean server exit.
-# Output: the summary on stdout; target/soak/summary.json; the server's
-# stderr in target/soak/server.log.
+# Output: the summary on stdout and in $SOAK_DIR/summary.json, the server's
+# stderr in $SOAK_DIR/server.log; SOAK_DIR defaults to target/soak.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ fi
 echo "soak: building the release server and the driver"
 cargo build --release --quiet --bin mock-auth-server --example soak
 
-outdir=$PWD/target/soak
+outdir=${SOAK_DIR:-$PWD/target/soak}
 rm -f "$outdir/summary.json"
 trap 'stop_release_server 5 || true' EXIT
 start_release_server "$outdir"
