@@ -107,7 +107,10 @@ cmd_start() {
   [ -f "$LOG_FILE" ] && mv -f "$LOG_FILE" "$LOG_FILE.old"
   # nohup: the server outlives the shell that started it. Stdout (the
   # "listening on" banner) and stderr (the logs) both go to the log file.
-  nohup "$BIN" "$@" >"$LOG_FILE" 2>&1 </dev/null &
+  # The file exists before the server starts, so reading it below never races
+  # the background shell's redirection.
+  : >"$LOG_FILE"
+  nohup "$BIN" "$@" >>"$LOG_FILE" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$PID_FILE"
 
@@ -120,7 +123,7 @@ cmd_start() {
       die "$NAME exited during start-up (see above; port in use? invalid setting?)"
     fi
     if [ -z "$url" ]; then
-      url=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$LOG_FILE" | head -n 1)
+      url=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$LOG_FILE" 2>/dev/null | head -n 1) || url=""
       [ -n "$url" ] && echo "$url" >"$URL_FILE"
     fi
     if [ -n "$url" ] && health_ok; then
