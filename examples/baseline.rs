@@ -9,7 +9,8 @@
 //! - `GET /verify`: verifies the `Authorization: Bearer` HS256 JWT with the
 //!   same rules as the server (signature, algorithm, `exp` with no leeway,
 //!   `iss`, `type == "access"`) and answers its `sub` (the floor for `/me`
-//!   and `/refresh`).
+//!   and `/refresh`). With `?sleep_ms=N` it first sleeps N ms on a timer
+//!   (the floor for `/me?simulate_delay=N`: what a delay costs the stack).
 //! - `POST /bcrypt/{cost}`: parses a login body and runs one bcrypt
 //!   verification at `cost` on the blocking pool (the floor for login and
 //!   register; a bcrypt hash costs what a verification does).
@@ -24,7 +25,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -114,7 +115,18 @@ async fn static_json() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], STATIC_BODY).into_response()
 }
 
-async fn verify(State(base): State<Arc<Baseline>>, headers: HeaderMap) -> Response {
+async fn verify(
+    State(base): State<Arc<Baseline>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let sleep_ms = query
+        .as_deref()
+        .and_then(|q| q.strip_prefix("sleep_ms="))
+        .and_then(|ms| ms.parse().ok());
+    if let Some(ms) = sleep_ms {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())

@@ -42,7 +42,11 @@ done
 if [ "$MODE" = smoke ]; then
   DURATION=${BENCH_DURATION:-1}
   REPS=${BENCH_REPS:-1}
-  SLOW_DURATION=5 # cost-10 logins: the first answers take ~2 s at 64 connections
+  # Cost-10 logins at 64 connections give their first answers after ~2 s
+  # (64 verifications of ~60 ms on 2 cores), more on a loaded machine: the
+  # smoke run checks the route works with 4 connections instead.
+  SLOW_DURATION=2
+  SLOW_CONNS=4
   DELAY_DURATION=2
   FILL_MID=500
   FILL_BIG=2000
@@ -51,6 +55,7 @@ else
   DURATION=${BENCH_DURATION:-5}
   REPS=${BENCH_REPS:-5}
   SLOW_DURATION=$((DURATION * 2))
+  SLOW_CONNS=${BENCH_CONNS:-64}
   DELAY_DURATION=$((DURATION * 2))
   FILL_MID=10000
   FILL_BIG=100000
@@ -141,12 +146,17 @@ rss_bytes() {
   awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"
 }
 
-# CPU ticks (utime + stime) used so far by all the servers.
+# CPU ticks (utime + stime) used so far by one process, all its threads.
+pid_ticks() {
+  awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# CPU ticks used so far by all the servers.
 server_ticks() {
-  local name total=0 ticks
+  local name total=0
   for name in "${!PID[@]}"; do
-    ticks=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/${PID[$name]}/stat" 2>/dev/null || echo 0)
-    total=$((total + ticks))
+    total=$((total + $(pid_ticks "${PID[$name]}")))
   done
   echo "$total"
 }
@@ -170,15 +180,19 @@ record() {
   printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"
 }
 
-# load SCENARIO REP URL CONNS SECONDS [VAR=VALUE...]: one wrk run, recorded.
+# load SCENARIO REP SERVER PATH CONNS SECONDS [VAR=VALUE...]: one wrk run
+# against SERVER, recorded with the CPU time SERVER spent in it: on a shared
+# machine the CPU per request moves far less than the throughput does.
 load() {
-  local scenario=$1 rep=$2 url=$3 conns=$4 secs=$5 output line kv
-  shift 5
+  local scenario=$1 rep=$2 server=$3 path=$4 conns=$5 secs=$6 output line kv ticks0 ticks1
+  shift 6
+  ticks0=$(pid_ticks "${PID[$server]}")
   if ! output=$(env "$@" BENCH_THREADS="$THREADS" \
-    wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 30s -s "$LUA" "$url" 2>&1); then
+    wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 30s -s "$LUA" "${URL[$server]}$path" 2>&1); then
     fail "$scenario: wrk failed: $(tail -n 3 <<<"$output")"
     return 0
   fi
+  ticks1=$(pid_ticks "${PID[$server]}")
   settle
   line=$(grep '^BENCH ' <<<"$output" | tail -n 1 || true)
   local requests=0 duration_us=1 p50_us=0 p99_us=0 non2xx=0 sockerr=0
@@ -192,8 +206,8 @@ load() {
       connect=* | read=* | write=* | timeout=*) sockerr=$((sockerr + ${kv#*=})) ;;
     esac
   done
-  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$rep" "$requests" "$duration_us" \
-    "$p50_us" "$p99_us" "$non2xx" "$sockerr" >>"$RESULTS"
+  printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$rep" "$requests" "$duration_us" \
+    "$p50_us" "$p99_us" "$non2xx" "$sockerr" "$(((ticks1 - ticks0) * 1000000 / CLK_TCK))" >>"$RESULTS"
   awk -v s="$scenario" -v r="$rep" -v n="$requests" -v d="$duration_us" -v p50="$p50_us" -v p99="$p99_us" \
     -v bad="$non2xx" -v sock="$sockerr" 'BEGIN {
       printf "  %-14s rep %s: %8.0f req/s  p50 %7.2f ms  p99 %7.2f ms  non-2xx %d  socket errors %d\n",
@@ -292,30 +306,37 @@ settle
 for ((rep = 1; rep <= REPS; rep++)); do
   echo "rep $rep of $REPS" >&2
   TOKEN=$(access_token ours)
-  load health "$rep" "${URL[ours]}/health" "$CONNS" "$DURATION"
-  load static "$rep" "${URL[base]}/static" "$CONNS" "$DURATION"
-  load_sampled ours me_load me "$rep" "${URL[ours]}/api/auth/me" "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
-  load_sampled base baseline_verify_load verify "$rep" "${URL[base]}/verify" "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
-  load login4 "$rep" "${URL[ours]}/api/auth/login" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
-  load bcrypt4 "$rep" "${URL[base]}/bcrypt/4" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
-  load login10 "$rep" "${URL[ours10]}/api/auth/login" "$CONNS" "$SLOW_DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
-  load bcrypt10 "$rep" "${URL[base]}/bcrypt/10" "$CONNS" "$SLOW_DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
-  load register "$rep" "${URL[ours]}/api/auth/register" "$CONNS" "$DURATION" BENCH_MODE=register BENCH_RUN_ID="$$r$rep"
+  load health "$rep" ours /health "$CONNS" "$DURATION"
+  load static "$rep" base /static "$CONNS" "$DURATION"
+  load me "$rep" ours /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
+  load_sampled base baseline_verify_load verify "$rep" base /verify "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
+  load login4 "$rep" ours /api/auth/login "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
+  load bcrypt4 "$rep" base /bcrypt/4 "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
+  load login10 "$rep" ours10 /api/auth/login "$SLOW_CONNS" "$SLOW_DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
+  load bcrypt10 "$rep" base /bcrypt/10 "$SLOW_CONNS" "$SLOW_DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
+  load register "$rep" ours /api/auth/register "$CONNS" "$DURATION" BENCH_MODE=register BENCH_RUN_ID="$$r$rep"
   # Back to the seed users, so the store (and the next /me) is the same size
   # in every rep; the reset also revokes earlier refresh tokens, so the pool
   # is made after it: two per connection, each chain then rotates its own.
   curl -fsS -o /dev/null -X DELETE "${URL[ours]}/api/auth/users/reset" || fail "reset"
   python3 "$PY" tokens "${URL[ours]}" refresh_token $((CONNS * 2)) >"$WORK/refresh.tokens" || fail "refresh pool"
-  load refresh "$rep" "${URL[ours]}/api/auth/refresh" "$CONNS" "$DURATION" BENCH_MODE=refresh BENCH_TOKENS="$WORK/refresh.tokens"
-  load delayed "$rep" "${URL[ours]}/api/auth/me?simulate_delay=200" "$DELAY_CONNS" "$DELAY_DURATION" BENCH_TOKEN="$TOKEN"
-  for size in small mid big; do
-    load "me_$size" "$rep" "${URL[$size]}/api/auth/me" "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
+  load refresh "$rep" ours /api/auth/refresh "$CONNS" "$DURATION" BENCH_MODE=refresh BENCH_TOKENS="$WORK/refresh.tokens"
+  load delayed "$rep" ours "/api/auth/me?simulate_delay=200" "$DELAY_CONNS" "$DELAY_DURATION" BENCH_TOKEN="$TOKEN"
+  load sleep "$rep" base "/verify?sleep_ms=200" "$DELAY_CONNS" "$DELAY_DURATION" BENCH_TOKEN="$TOKEN"
+  # The resident set under the /me load is sampled on the 10-user server,
+  # which serves nothing else: "ours" also takes the register and refresh
+  # runs, whose users and revoked refresh tokens it keeps.
+  load_sampled small me_load me_small "$rep" small /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
+  for size in mid big; do
+    load "me_$size" "$rep" "$size" /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
   done
   for size in small mid big; do
     total=$((FILL[$size] + 5))
-    load "users_$size" "$rep" "${URL[$size]}/api/auth/users?limit=10&offset=$((total - 10))" "$CONNS" "$DURATION"
+    load "users_$size" "$rep" "$size" "/api/auth/users?limit=10&offset=$((total - 10))" "$CONNS" "$DURATION"
   done
 done
+
+record rss ours_end "$(rss_bytes "${PID[ours]}")"
 
 # ----------------------------------------------------------------- report ---
 
