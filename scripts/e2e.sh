@@ -3,6 +3,7 @@
 #   1. the Postman collection under newman (collections/auth_api_mock.postman.json)
 #   2. scripts/test_mock.sh (curl + jq)
 #   3. every tested example of collections/EXAMPLES.md (curl, HTTPie, Python, Node, browser)
+#      and QUICKSTART.md's plain-shell CI recipe (which starts a server of its own)
 #   4. /docs and /redoc in headless Chromium, with "Try it out" on login and
 #      no request leaving the machine (screenshots in target/browser/)
 #   5. scripts/run_mocks.sh start, status, health, stop on a port of its own
@@ -112,7 +113,10 @@ mkdir -p "$OUT/cwd"
 (cd "$OUT/cwd" && exec env -i PATH="$PATH" HOME="${HOME:-/root}" RUST_LOG=info \
   "$BIN" --host 127.0.0.1 --port "$port") >"$OUT/server.log" 2>&1 </dev/null &
 server_pid=$!
-if ! wait_http_ok "$BASE_URL/health" 30; then
+# The banner proves that this process bound the port (not a stranger that
+# took the free port in the meantime).
+if ! wait_http_ok "$BASE_URL/health" 30 || ! kill -0 "$server_pid" 2>/dev/null ||
+  ! grep -q "^listening on $BASE_URL\$" "$OUT/server.log"; then
   tail -n 20 "$OUT/server.log" >&2
   echo "the server did not become healthy" >&2
   exit 1
@@ -149,6 +153,7 @@ run_run_mocks() {
 record "newman: Postman collection" run_newman
 record "scripts/test_mock.sh" bash scripts/test_mock.sh "$BASE_URL"
 record "collections/EXAMPLES.md examples" env PYTHON="$VENV/bin/python" node "$E2E_DIR/examples.mjs" "$BASE_URL"
+record "QUICKSTART.md plain-shell CI recipe" env PORT="$(free_port)" node "$E2E_DIR/examples.mjs" "$BASE_URL" "$ROOT/QUICKSTART.md"
 record "docs in headless Chromium" node "$E2E_DIR/browser.mjs" "$BASE_URL" "$ROOT/target/browser"
 record "scripts/run_mocks.sh start/status/health/logs/stop" run_run_mocks
 

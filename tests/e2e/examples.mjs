@@ -158,7 +158,7 @@ async function main() {
     else if (block.lang === "javascript") result = runNode(block, n);
     else if (block.lang === "browser") result = browserResults.get(block);
     else result = { code: 1, output: "", why: `no runner for language ${block.lang}` };
-    const name = `${block.lang} block at EXAMPLES.md:${block.line} (${block.heading})`;
+    const name = `${block.lang} block at ${path.basename(mdPath)}:${block.line} (${block.heading})`;
     counts[block.lang] = (counts[block.lang] || 0) + 1;
     if (result.code === 0) {
       passed += 1;
