@@ -153,7 +153,7 @@ run_run_mocks() {
 record "newman: Postman collection" run_newman
 record "scripts/test_mock.sh" bash scripts/test_mock.sh "$BASE_URL"
 record "collections/EXAMPLES.md examples" env PYTHON="$VENV/bin/python" node "$E2E_DIR/examples.mjs" "$BASE_URL"
-record "QUICKSTART.md plain-shell CI recipe" env PORT="$(free_port)" node "$E2E_DIR/examples.mjs" "$BASE_URL" "$ROOT/QUICKSTART.md"
+record "QUICKSTART.md plain-shell CI recipe" env PORT="$(free_port)" EXAMPLES_TIMEOUT_MS=600000 node "$E2E_DIR/examples.mjs" "$BASE_URL" "$ROOT/QUICKSTART.md"
 record "docs in headless Chromium" node "$E2E_DIR/browser.mjs" "$BASE_URL" "$ROOT/target/browser"
 record "scripts/run_mocks.sh start/status/health/logs/stop" run_run_mocks
 

@@ -10,7 +10,8 @@
 // terminal); python and javascript blocks are whole programs.
 //
 // Usage: node examples.mjs BASE_URL [EXAMPLES.md]
-// Env:   PYTHON (default python3; needs requests, httpx, PyJWT), CHROMIUM
+// Env:   PYTHON (default python3; needs requests, httpx, PyJWT), CHROMIUM,
+//        EXAMPLES_TIMEOUT_MS per block (default 60000)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,7 +23,8 @@ const baseUrl = (process.argv[2] || "http://127.0.0.1:8000").replace(/\/+$/, "")
 const mdPath = process.argv[3] || path.join(here, "..", "..", "collections", "EXAMPLES.md");
 const python = process.env.PYTHON || "python3";
 const DOC_URL = "http://127.0.0.1:8000";
-const TIMEOUT_MS = 60000;
+// Per block; EXAMPLES_TIMEOUT_MS raises it for blocks that build (cargo may wait on a lock).
+const TIMEOUT_MS = Number(process.env.EXAMPLES_TIMEOUT_MS || 60000);
 
 /** The tested blocks: {line, heading, lang, expect, code}. */
 function parseBlocks(text) {
@@ -79,8 +81,11 @@ function runProcess(cmd, args, input) {
 // each call's status on stderr (its --write-out goes last, so it wins over a
 // block's own -w, which then prints nothing in the test: harmless).
 function runBash(block) {
+  // On a timeout the runner sends SIGTERM: exit through the block's EXIT trap
+  // (which stops any server the block started) instead of dying without it.
   const script = `
 __before=$(compgen -v)
+trap 'exit 143' TERM
 set -eo pipefail
 source ${JSON.stringify(stateFile)}
 curl() { command curl "$@" --write-out '%{stderr}@@status=%{http_code}\\n'; }
