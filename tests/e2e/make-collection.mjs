@@ -393,6 +393,16 @@ pm.test("415 unsupported_media_type", function () {
     expectError(415, "unsupported_media_type");
 });`,
     }),
+    req("Register with a body over MAX_BODY_BYTES", "POST", "/api/auth/register", {
+      pre: `
+// 70 000 bytes: over the default MAX_BODY_BYTES of 65536.
+pm.variables.set("hugeName", "x".repeat(70000));`,
+      body: { email: "huge@example.com", password: "password123", name: "{{hugeName}}" },
+      test: `
+pm.test("413 payload_too_large", function () {
+    expectError(413, "payload_too_large");
+});`,
+    }),
     req("Register an email that is taken", "POST", "/api/auth/register", {
       body: { email: "Alice@Example.com", password: "password123", name: "Another Alice" },
       test: `
