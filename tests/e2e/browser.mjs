@@ -4,13 +4,13 @@
 // Checks that /docs (Swagger UI) and /redoc render the operations, that no
 // request leaves the machine (every request URL is recorded; a host other
 // than 127.0.0.1 or localhost fails the run), and that "Try it out" on login
-// in Swagger UI answers 200 with an access_token. Screenshots are kept as CI
-// artefacts.
+// in Swagger UI answers 200 with an access_token. Screenshots and the list of
+// request URLs (requests.txt) are kept in OUT_DIR as CI artefacts.
 //
 // Usage: node browser.mjs BASE_URL [OUT_DIR]   (OUT_DIR default target/browser)
 // Env:   CHROMIUM (default /usr/bin/chromium)
 import { chromium } from "playwright-core";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -133,6 +133,7 @@ async function main() {
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
   }
+  writeFileSync(path.join(outDir, "requests.txt"), `${requests.join("\n")}\n`);
   const external = requests.filter((u) => !isLocal(u));
   check(`no request leaves the machine (${requests.length} recorded)`, external.length === 0,
     `external: ${[...new Set(external)].join(", ")}`);
