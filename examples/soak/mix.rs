@@ -73,8 +73,9 @@ struct Tokens {
     refresh: String,
     /// The user was registered by the soak (a reset deletes it).
     registered: bool,
-    /// Resets started before the request that issued these tokens was sent:
-    /// if more have started since, a 401 for them is legitimate.
+    /// Resets finished before the request that issued these tokens was sent:
+    /// if one has started since (or was still running then), a 401 for them
+    /// is legitimate.
     resets_before: u64,
 }
 
@@ -87,6 +88,10 @@ pub struct Driver {
     fresh: Client,
     tokens: Mutex<VecDeque<Tokens>>,
     resets_started: AtomicU64,
+    /// Resets answered. A reset sent before a request may still be running
+    /// on the server when the request arrives, so a token's baseline is the
+    /// count of resets *finished* before it was asked for.
+    resets_done: AtomicU64,
     registered: AtomicU64,
     run_id: u64,
     /// Counters read by the summary.
@@ -123,6 +128,7 @@ impl Driver {
             fresh,
             tokens: Mutex::new(VecDeque::new()),
             resets_started: AtomicU64::new(0),
+            resets_done: AtomicU64::new(0),
             registered: AtomicU64::new(0),
             run_id,
             stats: Stats::default(),
@@ -155,6 +161,7 @@ impl Driver {
             n += 1;
             self.resets_started.fetch_add(1, Ordering::SeqCst);
             self.run(Op::Reset, &self.client, 0).await;
+            self.resets_done.fetch_add(1, Ordering::SeqCst);
             // Metrics are reset less often, so that their maps live long enough to grow.
             if n.is_multiple_of(3) {
                 self.run(Op::MetricsReset, &self.client, 0).await;
@@ -163,7 +170,7 @@ impl Driver {
     }
 
     async fn run(&self, op: Op, client: &Client, roll: u64) {
-        let resets = self.resets_started.load(Ordering::SeqCst);
+        let resets = self.resets_done.load(Ordering::SeqCst);
         let (op, (request, expect, keep)) = match self.build(op, client, roll) {
             Some(built) => (op, built),
             // Nothing to use yet (an empty token pool): log in instead.
