@@ -2,7 +2,6 @@
 //! with its OpenAPI document, fault scopes and middleware stack.
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::revocation::RevocationList;
@@ -47,12 +46,8 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
 
 /// The routes and their OpenAPI document, before middleware.
 pub fn routes(app: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let request_faults =
-        from_fn_with_state((app.clone(), faults::Scope::RequestOnly), faults::inject);
-    let all_faults = from_fn_with_state(
-        (app.clone(), faults::Scope::RequestAndGlobal),
-        faults::inject,
-    );
+    let request_faults = faults::FaultLayer::new(app.clone(), faults::Scope::RequestOnly);
+    let all_faults = faults::FaultLayer::new(app.clone(), faults::Scope::RequestAndGlobal);
     let auth = routes::auth::router().route_layer(all_faults);
     let mut others = routes::health::router().merge(routes::metrics::prometheus_router());
     if app.config.enable_dev_endpoints {

@@ -3,12 +3,16 @@
 //! or drawn from the server-wide `MOCK_*` settings. The handler never runs
 //! when an error is injected, so a simulated failure has no side effect.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service, ServiceExt};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,8 +42,8 @@ impl Requested {
     /// Reads the query parameters and headers; a bad value is a 422 naming it.
     /// The query parameter wins when both are given.
     pub fn parse(query: Option<&str>, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let mut delay = header(headers, "x-mock-delay")?.map(|v| ("X-Mock-Delay", v));
-        let mut error = header(headers, "x-mock-error")?.map(|v| ("X-Mock-Error", v));
+        let mut delay = header(headers, &X_MOCK_DELAY)?.map(|v| ("X-Mock-Delay", v));
+        let mut error = header(headers, &X_MOCK_ERROR)?.map(|v| ("X-Mock-Error", v));
         if let Some(query) = query {
             for (key, value) in form_pairs(query) {
                 match key.as_str() {
@@ -63,14 +67,18 @@ impl Requested {
     }
 }
 
-fn header(headers: &HeaderMap, name: &'static str) -> Result<Option<String>, ApiError> {
+/// Pre-parsed names: a lookup by `&str` parses the name on every request.
+static X_MOCK_DELAY: HeaderName = HeaderName::from_static("x-mock-delay");
+static X_MOCK_ERROR: HeaderName = HeaderName::from_static("x-mock-error");
+
+fn header(headers: &HeaderMap, name: &'static HeaderName) -> Result<Option<String>, ApiError> {
     headers
         .get(name)
         .map(|value| {
             value
                 .to_str()
                 .map(str::to_owned)
-                .map_err(|_| ApiError::validation(name, "must be ASCII digits"))
+                .map_err(|_| ApiError::validation(name.as_str(), "must be ASCII digits"))
         })
         .transpose()
 }
@@ -94,38 +102,144 @@ fn parse_in(name: &str, raw: &str, min: u64, max: u64) -> Result<u64, ApiError> 
     }
 }
 
-/// Middleware: applies the requested (or global) delay, then the error.
-pub async fn inject(
-    State((app, scope)): State<(AppState, Scope)>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let requested = Requested::parse(request.uri().query(), request.headers())?;
-    let config = &app.config;
-    let global = scope == Scope::RequestAndGlobal;
-    let delay_ms = requested.delay_ms.or_else(|| {
-        (global && config.mock_delay_max_ms > 0)
-            .then(|| rand::random_range(config.mock_delay_min_ms..=config.mock_delay_max_ms))
-    });
-    let error = requested.error.or_else(|| {
-        (global && config.mock_error_rate > 0.0 && rand::random::<f64>() < config.mock_error_rate)
-            .then(|| {
-                StatusCode::from_u16(config.mock_error_status)
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-            })
-    });
-    if let Some(ms) = delay_ms.filter(|ms| *ms > 0) {
-        app.metrics.count_simulated_delay();
-        tracing::info!(delay_ms = ms, "simulated delay");
-        // A timer, not a thread: thousands of delayed requests cost nothing.
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+/// Layer that injects faults into a group of routes.
+#[derive(Clone)]
+pub struct FaultLayer {
+    app: AppState,
+    scope: Scope,
+}
+
+impl FaultLayer {
+    /// Faults for routes of the given scope.
+    pub fn new(app: AppState, scope: Scope) -> Self {
+        Self { app, scope }
     }
-    if let Some(status) = error {
-        app.metrics.count_simulated_error();
-        tracing::info!(status = status.as_u16(), "simulated error");
-        return Err(ApiError::Simulated(status));
+}
+
+impl<S> Layer<S> for FaultLayer {
+    type Service = Faults<S>;
+
+    fn layer(&self, inner: S) -> Faults<S> {
+        Faults {
+            inner,
+            app: self.app.clone(),
+            scope: self.scope,
+        }
     }
-    Ok(next.run(request).await)
+}
+
+/// The service of [`FaultLayer`]. A request without faults goes straight
+/// through, with no allocation; only a faulted one is boxed.
+#[derive(Clone)]
+pub struct Faults<S> {
+    inner: S,
+    app: AppState,
+    scope: Scope,
+}
+
+type Faulted = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> Faults<S> {
+    /// The delay and error for this request: its own, else the global draw.
+    fn decide(&self, requested: Requested) -> (Option<u64>, Option<StatusCode>) {
+        let config = &self.app.config;
+        let global = self.scope == Scope::RequestAndGlobal;
+        let delay_ms = requested.delay_ms.or_else(|| {
+            (global && config.mock_delay_max_ms > 0)
+                .then(|| rand::random_range(config.mock_delay_min_ms..=config.mock_delay_max_ms))
+        });
+        let error = requested.error.or_else(|| {
+            (global
+                && config.mock_error_rate > 0.0
+                && rand::random::<f64>() < config.mock_error_rate)
+                .then(|| {
+                    StatusCode::from_u16(config.mock_error_status)
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                })
+        });
+        (delay_ms.filter(|ms| *ms > 0), error)
+    }
+}
+
+impl<S> Service<Request> for Faults<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = FaultFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let requested = match Requested::parse(request.uri().query(), request.headers()) {
+            Ok(requested) => requested,
+            Err(error) => {
+                return FaultFuture::Ready {
+                    response: Some(error.into_response()),
+                };
+            }
+        };
+        let (delay_ms, error) = self.decide(requested);
+        if delay_ms.is_none() && error.is_none() {
+            return FaultFuture::Through {
+                inner: self.inner.call(request),
+            };
+        }
+        // The clone is ready-checked by `oneshot`; the original stays ready.
+        let inner = self.inner.clone();
+        let metrics_app = self.app.clone();
+        FaultFuture::Faulted {
+            inner: Box::pin(async move {
+                if let Some(ms) = delay_ms {
+                    metrics_app.metrics.count_simulated_delay();
+                    tracing::info!(delay_ms = ms, "simulated delay");
+                    // A timer, not a thread: thousands of delayed requests cost nothing.
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                if let Some(status) = error {
+                    metrics_app.metrics.count_simulated_error();
+                    tracing::info!(status = status.as_u16(), "simulated error");
+                    return Ok(ApiError::Simulated(status).into_response());
+                }
+                inner.oneshot(request).await
+            }),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The three ways a request goes through fault injection.
+    #[project = FaultFutureProj]
+    pub enum FaultFuture<F> {
+        /// No fault: the route's own future.
+        Through { #[pin] inner: F },
+        /// A delay or an error: boxed, since it is the rare case.
+        Faulted { inner: Faulted },
+        /// A bad fault parameter: the 422, at once.
+        Ready { response: Option<Response> },
+    }
+}
+
+impl<F> Future for FaultFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            FaultFutureProj::Through { inner } => inner.poll(cx),
+            FaultFutureProj::Faulted { inner } => inner.as_mut().poll(cx),
+            FaultFutureProj::Ready { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                None => Poll::Pending,
+            },
+        }
+    }
 }
 
 #[cfg(test)]

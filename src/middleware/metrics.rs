@@ -1,29 +1,110 @@
 //! Metrics middleware: times every request and counts it under its route
 //! template (axum's `MatchedPath`), never its raw URI, so keys stay bounded.
+//!
+//! A plain tower `Service` rather than `from_fn`: it sits on every request,
+//! and `from_fn` boxes both its future and the next service per request.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::MatchedPath;
+use axum::http::{Method, Request, Response};
+use tower::{Layer, Service};
 
 use crate::metrics::UNMATCHED;
 use crate::routes::Unmatched;
 use crate::state::AppState;
 
-/// Middleware: records status and latency of the request.
-pub async fn track(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| format!("{} {}", request.method(), path.as_str()));
-    let response = next.run(request).await;
-    let key = match route {
-        Some(key) if response.extensions().get::<Unmatched>().is_none() => key,
-        _ => UNMATCHED.to_owned(),
-    };
-    app.metrics
-        .record(&key, response.status().as_u16(), started.elapsed());
-    response
+/// Layer that records every response in [`crate::metrics::Metrics`].
+#[derive(Clone)]
+pub struct MetricsLayer {
+    app: AppState,
+}
+
+impl MetricsLayer {
+    /// Records into `app.metrics`.
+    pub fn new(app: AppState) -> Self {
+        Self { app }
+    }
+}
+
+impl<S> Layer<S> for MetricsLayer {
+    type Service = Metered<S>;
+
+    fn layer(&self, inner: S) -> Metered<S> {
+        Metered {
+            inner,
+            app: self.app.clone(),
+        }
+    }
+}
+
+/// The service of [`MetricsLayer`].
+#[derive(Clone)]
+pub struct Metered<S> {
+    inner: S,
+    app: AppState,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Metered<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = MeteredFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|path| (request.method().clone(), path.clone()));
+        MeteredFuture {
+            inner: self.inner.call(request),
+            started: Instant::now(),
+            route,
+            app: self.app.clone(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Records the response when the inner future completes.
+    pub struct MeteredFuture<F> {
+        #[pin]
+        inner: F,
+        started: Instant,
+        route: Option<(Method, MatchedPath)>,
+        app: AppState,
+    }
+}
+
+impl<F, ResBody, E> Future for MeteredFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        if let Ok(response) = &result {
+            let key = match this.route.take() {
+                Some((method, path)) if response.extensions().get::<Unmatched>().is_none() => {
+                    format!("{method} {}", path.as_str())
+                }
+                _ => UNMATCHED.to_owned(),
+            };
+            this.app
+                .metrics
+                .record(&key, response.status().as_u16(), this.started.elapsed());
+        }
+        Poll::Ready(result)
+    }
 }

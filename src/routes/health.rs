@@ -1,7 +1,7 @@
 //! `GET /health`: liveness with a short summary, never faulted globally.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,13 +16,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The health object.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// Always `healthy` while the server answers.
     #[schema(example = "healthy")]
-    pub status: String,
+    pub status: &'static str,
     /// Server version.
-    pub version: String,
+    pub version: &'static str,
     /// Seconds since start.
     pub uptime_seconds: f64,
     /// Users in the store.
@@ -36,8 +36,8 @@ pub struct Health {
     responses((status = 200, description = "The server is up", body = Health)))]
 async fn health(State(app): State<AppState>) -> Json<Health> {
     Json(Health {
-        status: "healthy".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
+        status: "healthy",
+        version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: app.metrics.uptime_seconds(),
         users: app.users.len(),
         metrics: app.metrics.health(),
