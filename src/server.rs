@@ -5,7 +5,9 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -13,8 +15,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::time::Sleep;
 
 use crate::app;
 use crate::config::{Config, DEFAULT_JWT_SECRET};
@@ -163,6 +167,7 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let service = TowerToHyperService::new(router.clone());
+            let stream = FirstByteDeadline::new(stream, HEADER_READ_TIMEOUT);
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let connection = graceful.watch(connection.into_owned());
             tokio::spawn(async move {
@@ -181,6 +186,86 @@ impl Server {
     }
 }
 
+/// A stream whose first read fails with `TimedOut` if no byte arrives in
+/// time. hyper-util's protocol detection runs before hyper's header timer
+/// starts, so without this a client that connects and sends nothing would
+/// hold its connection (and a slot) forever.
+struct FirstByteDeadline<S> {
+    inner: S,
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl<S> FirstByteDeadline<S> {
+    fn new(inner: S, timeout: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Some(Box::pin(tokio::time::sleep(timeout))),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for FirstByteDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        let before = buf.filled().len();
+        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let Some(deadline) = this.deadline.as_mut() else {
+            return read;
+        };
+        match read {
+            // Data or end of stream: from here on hyper's own timers rule.
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before || buf.remaining() == 0 {
+                    this.deadline = None;
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no request within the header read timeout",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+            error => error,
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for FirstByteDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 async fn sweep_revoked(state: AppState) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
@@ -188,5 +273,32 @@ async fn sweep_revoked(state: AppState) {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let left = state.revoked.sweep(now);
         tracing::debug!(left, "swept expired revoked tokens");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_client_gets_timed_out_on_its_first_read() {
+        let (_client, server) = tokio::io::duplex(64);
+        let mut stream = FirstByteDeadline::new(server, HEADER_READ_TIMEOUT);
+        let error = stream.read(&mut [0; 8]).await.expect_err("timed out");
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_first_byte_the_deadline_no_longer_applies() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut stream = FirstByteDeadline::new(server, HEADER_READ_TIMEOUT);
+        client.write_all(b"G").await.expect("write");
+        assert_eq!(stream.read(&mut [0; 8]).await.expect("first read"), 1);
+        let second = tokio::time::timeout(HEADER_READ_TIMEOUT * 2, stream.read(&mut [0; 8])).await;
+        assert!(
+            second.is_err(),
+            "the second read waited for data: {second:?}"
+        );
     }
 }
