@@ -58,15 +58,4 @@ SCHEMATHESIS_HOOKS=$PWD/scripts/schemathesis/hooks.py timeout 300 "$venv/bin/st"
   --report junit --report-dir "$outdir" \
   --output-truncate false || st_status=$?
 
-server_status=0
-stop_release_server 15 || server_status=$?
-trap - EXIT
-if [ "$st_status" -ne 0 ]; then
-  echo "schemathesis: FAIL (exit $st_status); report in $outdir, server log $outdir/server.log" >&2
-  exit 1
-fi
-if [ "$server_status" -ne 0 ]; then
-  echo "schemathesis: FAIL: the server exited with status $server_status after SIGTERM" >&2
-  exit 1
-fi
-echo "schemathesis: OK"
+finish_run schemathesis "$st_status" "report in $outdir, server log $outdir/server.log"

@@ -43,15 +43,4 @@ driver_status=0
 target/release/examples/soak --base "$SERVER_BASE" --pid "$SERVER_PID" \
   --duration-secs "$duration" --json-report "$outdir/summary.json" "$@" || driver_status=$?
 
-server_status=0
-stop_release_server 15 || server_status=$?
-trap - EXIT
-if [ "$server_status" -ne 0 ]; then
-  echo "soak: FAIL: the server exited with status $server_status after SIGTERM" >&2
-  exit 1
-fi
-if [ "$driver_status" -ne 0 ]; then
-  echo "soak: FAIL (driver exit $driver_status); server log: $outdir/server.log" >&2
-  exit 1
-fi
-echo "soak: OK (server exited 0 after SIGTERM)"
+finish_run soak "$driver_status" "server log: $outdir/server.log"

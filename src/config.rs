@@ -159,6 +159,15 @@ impl Default for Config {
     }
 }
 
+/// The environment variable of every setting, in `--help` order.
+pub fn variable_names() -> Vec<String> {
+    <Config as clap::CommandFactory>::command()
+        .get_arguments()
+        .filter_map(|arg| arg.get_env())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect()
+}
+
 impl Config {
     /// Treats an empty optional setting (`JWT_AUDIENCE=` in a `.env`) as unset.
     pub fn normalized(mut self) -> Self {
@@ -306,6 +315,15 @@ fn error_rate(value: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variable_names_lists_every_setting_with_an_env_name() {
+        let names = variable_names();
+        assert_eq!(names.len(), 18, "{names:?}");
+        for name in ["HOST", "JWT_SECRET", "MOCK_ERROR_STATUS", "LOG_FORMAT"] {
+            assert!(names.iter().any(|n| n == name), "{name} missing");
+        }
+    }
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         let command =

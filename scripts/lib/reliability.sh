@@ -57,3 +57,21 @@ stop_release_server() {
   SERVER_PID=""
   return "$status"
 }
+
+# Ends a run: stops the server (it must exit 0 on SIGTERM), then reports.
+# Usage: finish_run NAME TOOL_STATUS DETAIL; exits 1 on either failure,
+# where DETAIL says where to look.
+finish_run() {
+  local name=$1 tool_status=$2 detail=$3 server_status=0
+  stop_release_server 15 || server_status=$?
+  trap - EXIT
+  if [ "$server_status" -ne 0 ]; then
+    echo "$name: FAIL: the server exited with status $server_status after SIGTERM" >&2
+    exit 1
+  fi
+  if [ "$tool_status" -ne 0 ]; then
+    echo "$name: FAIL (exit $tool_status); $detail" >&2
+    exit 1
+  fi
+  echo "$name: OK (the server exited 0 after SIGTERM)"
+}

@@ -12,28 +12,6 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-/// Settings of the contract that the tests clear, so the developer's shell cannot change them.
-const VARIABLES: [&str; 18] = [
-    "HOST",
-    "PORT",
-    "JWT_SECRET",
-    "JWT_ALGORITHM",
-    "JWT_ISSUER",
-    "JWT_AUDIENCE",
-    "ACCESS_TOKEN_EXPIRE_MINUTES",
-    "REFRESH_TOKEN_EXPIRE_DAYS",
-    "BCRYPT_COST",
-    "SEED_USERS_FILE",
-    "ENABLE_DEV_ENDPOINTS",
-    "CORS_ORIGINS",
-    "MAX_BODY_BYTES",
-    "MOCK_DELAY_MIN_MS",
-    "MOCK_DELAY_MAX_MS",
-    "MOCK_ERROR_RATE",
-    "MOCK_ERROR_STATUS",
-    "LOG_FORMAT",
-];
-
 /// A running server binary; killed when dropped, unless it already exited.
 pub struct Proc {
     /// The child process.
@@ -51,7 +29,8 @@ pub async fn spawn_server(args: &[&str]) -> Proc {
     raise_fd_limit();
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_mock-auth-server"));
-    for variable in VARIABLES {
+    // The developer's shell must not change the settings under test.
+    for variable in mock_auth_server::config::variable_names() {
         command.env_remove(variable);
     }
     command
