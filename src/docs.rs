@@ -2,6 +2,8 @@
 //! server itself: Swagger UI from `utoipa-swagger-ui`'s vendored bundle and
 //! ReDoc from the bundle in `assets/`, so the docs load with no network.
 
+use std::sync::LazyLock;
+
 use axum::Router;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
@@ -79,11 +81,24 @@ async fn redoc_script() -> impl IntoResponse {
             ),
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
-        REDOC_JS,
+        REDOC_JS.as_str(),
     )
 }
 
-const REDOC_JS: &str = include_str!("../assets/redoc.standalone.js");
+/// The ReDoc bundle as shipped upstream (MIT); see [`REDOC_JS`] for the one change.
+const REDOC_BUNDLE: &str = include_str!("../assets/redoc.standalone.js");
+
+/// The only URL the bundle fetches by itself: the sidebar logo on Redocly's CDN.
+const REDOC_CDN_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+
+/// A plain stand-in for that logo, inline, so no request leaves the machine.
+const LOCAL_LOGO: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%23888'/%3E%3C/svg%3E";
+
+/// The bundle served at `/redoc/redoc.standalone.js`: upstream's file with
+/// the CDN logo swapped for [`LOCAL_LOGO`] at first use, which keeps the
+/// vendored file byte-for-byte upstream's and the docs free of the CDN.
+static REDOC_JS: LazyLock<String> =
+    LazyLock::new(|| REDOC_BUNDLE.replace(REDOC_CDN_LOGO, LOCAL_LOGO));
 
 const REDOC_PAGE: &str = r#"<!DOCTYPE html>
 <html>
@@ -99,3 +114,18 @@ const REDOC_PAGE: &str = r#"<!DOCTYPE html>
   </body>
 </html>
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_served_redoc_bundle_fetches_nothing_from_a_cdn() {
+        assert!(
+            REDOC_BUNDLE.contains(REDOC_CDN_LOGO),
+            "upstream moved the logo"
+        );
+        assert!(!REDOC_JS.contains("cdn.redoc.ly"));
+        assert!(REDOC_JS.contains(LOCAL_LOGO));
+    }
+}
