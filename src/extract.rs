@@ -152,12 +152,10 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, app).await?;
-        let claims = app
-            .tokens
-            .verify(&token, crate::auth::tokens::TokenType::Access)?;
+        let subject = app.tokens.verify_access(&token)?;
         let user = app
             .users
-            .find_by_id(&claims.sub)
+            .find_by_id(&subject)
             .ok_or(ApiError::UserNotFound)?;
         Ok(Self(user))
     }
