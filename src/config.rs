@@ -119,6 +119,11 @@ pub struct Config {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
     pub max_body_bytes: u64,
 
+    /// Seconds a client has to send its request head; also closes idle
+    /// connections, including ones that never send a byte.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+
     /// Lower bound of the random delay added to `/api/auth/*` (ms).
     #[arg(long, env = "MOCK_DELAY_MIN_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub mock_delay_min_ms: u64,
@@ -319,7 +324,7 @@ mod tests {
     #[test]
     fn variable_names_lists_every_setting_with_an_env_name() {
         let names = variable_names();
-        assert_eq!(names.len(), 18, "{names:?}");
+        assert_eq!(names.len(), 19, "{names:?}");
         for name in ["HOST", "JWT_SECRET", "MOCK_ERROR_STATUS", "LOG_FORMAT"] {
             assert!(names.iter().any(|n| n == name), "{name} missing");
         }

@@ -25,9 +25,6 @@ use crate::config::{Config, DEFAULT_JWT_SECRET};
 use crate::seed::DEFAULT_PASSWORD;
 use crate::state::AppState;
 
-/// A client that has not sent its request headers within this time is
-/// disconnected; it also closes idle keep-alive connections.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest request head (request line and headers) hyper buffers; past it,
 /// hyper answers 431 itself.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -139,11 +136,12 @@ impl Server {
             state,
         } = self;
         let sweeper = tokio::spawn(sweep_revoked(state.clone()));
+        let header_timeout = Duration::from_secs(state.config.header_read_timeout_secs);
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(header_timeout)
             .max_buf_size(MAX_HEADER_BYTES);
         let graceful = GracefulShutdown::new();
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -167,7 +165,7 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let service = TowerToHyperService::new(router.clone());
-            let stream = FirstByteDeadline::new(stream, HEADER_READ_TIMEOUT);
+            let stream = FirstByteDeadline::new(stream, header_timeout);
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let connection = graceful.watch(connection.into_owned());
             tokio::spawn(async move {
@@ -281,10 +279,12 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    const TIMEOUT: Duration = Duration::from_secs(30);
+
     #[tokio::test(start_paused = true)]
     async fn a_silent_client_gets_timed_out_on_its_first_read() {
         let (_client, server) = tokio::io::duplex(64);
-        let mut stream = FirstByteDeadline::new(server, HEADER_READ_TIMEOUT);
+        let mut stream = FirstByteDeadline::new(server, TIMEOUT);
         let error = stream.read(&mut [0; 8]).await.expect_err("timed out");
         assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
     }
@@ -292,10 +292,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn after_the_first_byte_the_deadline_no_longer_applies() {
         let (mut client, server) = tokio::io::duplex(64);
-        let mut stream = FirstByteDeadline::new(server, HEADER_READ_TIMEOUT);
+        let mut stream = FirstByteDeadline::new(server, TIMEOUT);
         client.write_all(b"G").await.expect("write");
         assert_eq!(stream.read(&mut [0; 8]).await.expect("first read"), 1);
-        let second = tokio::time::timeout(HEADER_READ_TIMEOUT * 2, stream.read(&mut [0; 8])).await;
+        let second = tokio::time::timeout(TIMEOUT * 2, stream.read(&mut [0; 8])).await;
         assert!(
             second.is_err(),
             "the second read waited for data: {second:?}"

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-const VARIABLES: [&str; 20] = [
+const VARIABLES: [&str; 21] = [
     "HOST",
     "PORT",
     "JWT_SECRET",
@@ -23,6 +23,7 @@ const VARIABLES: [&str; 20] = [
     "ENABLE_DEV_ENDPOINTS",
     "CORS_ORIGINS",
     "MAX_BODY_BYTES",
+    "HEADER_READ_TIMEOUT_SECS",
     "MOCK_DELAY_MIN_MS",
     "MOCK_DELAY_MAX_MS",
     "MOCK_ERROR_RATE",
@@ -120,7 +121,7 @@ fn help_lists_every_flag_with_its_variable() {
     let output = run_to_exit(binary(&dir).arg("--help"));
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for variable in &VARIABLES[..18] {
+    for variable in &VARIABLES[..19] {
         assert!(
             help.contains(&format!("env: {variable}")),
             "{variable} not in --help"

@@ -15,7 +15,10 @@ use crate::harness::{
 };
 
 /// The server's header read timeout (`server::HEADER_READ_TIMEOUT`).
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The servers of these tests run with `--header-read-timeout-secs 5`, so
+/// that the waits for it stay short.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+const SHORT_HEADER_TIMEOUT: [&str; 2] = ["--header-read-timeout-secs", "5"];
 /// The server's whole-request timeout (`middleware::REQUEST_TIMEOUT`).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(75);
 /// Slack on top of a server timeout before a test calls it missed.
@@ -77,7 +80,7 @@ async fn open_with(proc: &Proc, n: usize, request: &[u8]) -> Vec<TcpStream> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_vanish_during_a_simulated_delay_leak_nothing() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     // A delay far longer than the fd check's patience: the server must
     // notice the disconnect, not wait the delay out.
     let request = b"GET /health?simulate_delay=60000 HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -95,7 +98,13 @@ async fn clients_that_vanish_during_a_simulated_delay_leak_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_vanish_while_bcrypt_runs_leak_nothing() {
     // Cost 12: a few hundred milliseconds per hash, so the disconnects land mid-hash.
-    let proc = spawn_server(&["--bcrypt-cost", "12"]).await;
+    let proc = spawn_server(&[
+        "--bcrypt-cost",
+        "12",
+        SHORT_HEADER_TIMEOUT[0],
+        SHORT_HEADER_TIMEOUT[1],
+    ])
+    .await;
     let body = r#"{"email":"alice@example.com","password":"password123"}"#;
     let request = format!(
         "POST /api/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -122,7 +131,7 @@ async fn clients_that_vanish_while_bcrypt_runs_leak_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_sent_request_head_is_cut_off_by_the_header_timeout() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let fds_before = proc.fds();
     let mut stalled = open_with(
         &proc,
@@ -160,7 +169,7 @@ async fn a_half_sent_request_head_is_cut_off_by_the_header_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_shorter_than_its_content_length_then_a_stall_gets_a_json_408() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let request = "POST /api/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":";
     let mut stream = TcpStream::connect(proc.addr).await.expect("connect");
     stream.write_all(request.as_bytes()).await.expect("write");
@@ -180,7 +189,7 @@ async fn a_body_shorter_than_its_content_length_then_a_stall_gets_a_json_408() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_shorter_than_its_content_length_then_eof_gets_a_json_400_or_a_close() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let fds_before = proc.fds();
     let request = "POST /api/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":";
     let mut stream = TcpStream::connect(proc.addr).await.expect("connect");
@@ -216,7 +225,7 @@ async fn a_body_shorter_than_its_content_length_then_eof_gets_a_json_400_or_a_cl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_longer_than_its_content_length_gets_a_json_400_then_the_rest_is_refused() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let body = r#"{"email":"alice@example.com","password":"password123"}"#;
     // Content-Length covers `{"email":"` only; the rest looks like a second request.
     let request = format!(
@@ -243,7 +252,7 @@ async fn a_body_longer_than_its_content_length_gets_a_json_400_then_the_rest_is_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_idle_connections_do_not_stop_others_and_are_closed_in_time() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let fds_before = proc.fds();
     let rss_before = proc.rss_kib();
     let mut idle = Vec::with_capacity(2000);
@@ -301,7 +310,7 @@ async fn two_thousand_idle_connections_do_not_stop_others_and_are_closed_in_time
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed_by_the_header_timeout() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let mut stream = TcpStream::connect(proc.addr).await.expect("connect");
     stream
         .write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -323,7 +332,7 @@ async fn an_idle_keep_alive_connection_is_closed_by_the_header_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_utf8_gets_json_errors_where_the_app_sees_the_request() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let json_body = |body: &[u8]| {
         let mut request = format!(
             "POST /api/auth/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -367,7 +376,7 @@ async fn invalid_utf8_gets_json_errors_where_the_app_sees_the_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huge_headers_get_431_and_leave_the_server_serving() {
-    let proc = spawn_server(&[]).await;
+    let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;
     let big = |value_len: usize| {
         format!(
             "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-Big: {}\r\n\r\n",

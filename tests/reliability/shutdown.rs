@@ -13,6 +13,7 @@ const IN_FLIGHT: usize = 500;
 const DELAY: Duration = Duration::from_secs(2);
 /// Allowed on top of the delay for the exit: generous, the machine is shared.
 const EXIT_MARGIN: Duration = Duration::from_secs(10);
+const FD_SLACK: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_500_delayed_requests_finish_refuses_new_ones_and_exits_0() {
@@ -33,11 +34,15 @@ async fn sigterm_lets_500_delayed_requests_finish_refuses_new_ones_and_exits_0()
         .into_iter()
         .map(|mut stream| tokio::spawn(async move { read_response(&mut stream).await }))
         .collect();
-    // Every connection accepted by the server before the signal.
-    let accepted = proc
-        .fds_reach(fds_idle + IN_FLIGHT, Duration::from_secs(10))
-        .await;
-    assert!(accepted >= fds_idle + IN_FLIGHT, "only {accepted} fds open");
+    // Every connection accepted by the server before the signal. A few fds
+    // of slack: the count at idle can include one the runtime closes
+    // meanwhile; the 500 answers checked below are the real proof.
+    let expected = fds_idle + IN_FLIGHT - FD_SLACK;
+    let accepted = proc.fds_reach(expected, Duration::from_secs(10)).await;
+    assert!(
+        accepted >= expected,
+        "only {accepted} fds open ({fds_idle} at idle, {IN_FLIGHT} connections)"
+    );
     tokio::time::sleep(Duration::from_millis(500).saturating_sub(sent.elapsed())).await;
 
     proc.terminate();
