@@ -28,10 +28,17 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         None => seed::default_users(),
     };
     let cost = config.bcrypt_cost;
+    // An unknown email is verified against the dummy hash; a seed file's own
+    // hashes may be costlier than BCRYPT_COST, and the dummy must cost as
+    // much as the slowest of them, or the time would tell which emails exist.
+    let dummy_cost = seed_users
+        .iter()
+        .filter_map(|user| user.password_hash.as_deref().and_then(passwords::cost_of))
+        .fold(cost, u32::max);
     let dummy_secret = uuid::Uuid::new_v4().to_string();
     let (users, dummy_hash) = tokio::join!(
         seed::build_users(seed_users, cost),
-        passwords::hash(dummy_secret, cost)
+        passwords::hash(dummy_secret, dummy_cost)
     );
     let users = UserStore::new(users?).map_err(|error| format!("SEED_USERS_FILE: {error}"))?;
     Ok(AppState::new(App {
@@ -55,10 +62,12 @@ pub fn routes(app: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             .merge(routes::users::router())
             .merge(routes::metrics::dev_router());
     }
-    OpenApiRouter::with_openapi(docs::base_document())
+    let (router, mut document) = OpenApiRouter::with_openapi(docs::base_document())
         .merge(auth)
         .merge(others.route_layer(request_faults))
-        .split_for_parts()
+        .split_for_parts();
+    docs::describe_middleware(&mut document);
+    (router, document)
 }
 
 /// The whole application: routes, docs, fallbacks and middleware, with state.

@@ -201,6 +201,13 @@ impl Config {
                 self.mock_delay_min_ms, self.mock_delay_max_ms
             ));
         }
+        if let Some(origins) = self.cors_origin_list()
+            && let Some(bad) = origins.iter().find(|origin| !is_origin(origin))
+        {
+            return Err(format!(
+                "CORS_ORIGINS (--cors-origins): '{bad}' is not an origin such as http://localhost:3000 (scheme://host[:port], no path), nor *"
+            ));
+        }
         Ok(())
     }
 
@@ -239,6 +246,23 @@ pub fn load() -> Result<Config, String> {
     Ok(config)
 }
 
+/// `scheme://host[:port]` as a browser sends it in `Origin`: no path, no
+/// spaces, no trailing slash.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let authority_ok = !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '[' | ']' | '_'));
+    scheme_ok && authority_ok
+}
+
 /// Loads `--env-file PATH` (which must exist) or `./.env` (if it exists).
 fn load_env_file(args: &[OsString]) -> Result<(), String> {
     let explicit = args.iter().enumerate().find_map(|(i, arg)| {
@@ -253,8 +277,11 @@ fn load_env_file(args: &[OsString]) -> Result<(), String> {
         Some(path) => dotenvy::from_path(&path)
             .map(|_| ())
             .map_err(|error| format!("--env-file {}: {error}", path.display())),
-        None => match dotenvy::dotenv() {
-            Ok(_) => Ok(()),
+        // `dotenvy::dotenv()` would also search every parent directory, so a
+        // stray `~/.env` could configure the mock; the contract says the
+        // working directory only.
+        None => match dotenvy::from_path(".env") {
+            Ok(()) => Ok(()),
             Err(error) if error.not_found() => Ok(()),
             Err(error) => Err(format!(".env: {error}")),
         },
@@ -397,6 +424,29 @@ mod tests {
             ["http://a.test", "http://b.test"]
         );
         assert!(Config::default().cors_origin_list().is_none());
+    }
+
+    #[test]
+    fn a_cors_entry_that_is_not_an_origin_is_refused_naming_the_setting() {
+        for bad in [
+            "localhost:3000",
+            "http://a.test/app",
+            "http://a b.test",
+            "http://",
+        ] {
+            let config = parse(&["--cors-origins", &format!("http://ok.test,{bad}")]).unwrap();
+            let error = config.validate().unwrap_err();
+            assert!(
+                error.starts_with("CORS_ORIGINS") && error.contains(bad),
+                "{error}"
+            );
+        }
+        let good = parse(&[
+            "--cors-origins",
+            "http://localhost:3000, https://[::1]:8443",
+        ])
+        .unwrap();
+        assert!(good.validate().is_ok());
     }
 
     #[test]

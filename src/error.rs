@@ -165,11 +165,13 @@ impl IntoResponse for ApiError {
             } else {
                 "Bearer".to_owned()
             };
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
+            // A description quoting the token's own claims may hold bytes a
+            // header cannot; the challenge itself must still be sent.
+            let value = HeaderValue::from_str(&challenge)
+                .unwrap_or_else(|_| HeaderValue::from_static(r#"Bearer error="invalid_token""#));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -186,6 +188,16 @@ mod tests {
             .to_str()
             .unwrap();
         assert!(challenge.starts_with(r#"Bearer error="invalid_token""#));
+    }
+
+    #[test]
+    fn a_description_that_cannot_be_a_header_still_gets_the_challenge() {
+        let error = ApiError::InvalidToken("claim \n with a newline".into());
+        let response = error.into_response();
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer error="invalid_token""#
+        );
     }
 
     #[test]

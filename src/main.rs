@@ -40,15 +40,18 @@ async fn serve(config: mock_auth_server::Config) -> ExitCode {
     };
     println!("{}", server.banner());
     if server.insecure_public_bind() {
-        tracing::warn!(
-            "listening on a non-loopback address with the default JWT_SECRET: anyone who can reach this port can mint valid tokens; set JWT_SECRET"
-        );
+        // Straight to stderr as well as the log: `RUST_LOG=error` must not
+        // hide it.
+        eprintln!("mock-auth-server: warning: {INSECURE_BIND_WARNING}");
+        tracing::warn!("{INSECURE_BIND_WARNING}");
     }
     match server.run(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&format!("server error: {error}")),
     }
 }
+
+const INSECURE_BIND_WARNING: &str = "listening on a non-loopback address with the default JWT_SECRET: anyone who can reach this port can mint valid tokens; set JWT_SECRET";
 
 fn fail(message: &str) -> ExitCode {
     eprintln!("mock-auth-server: error: {message}");

@@ -110,9 +110,16 @@ impl Server {
                 user.roles.join(",")
             ));
         }
-        if let Some(first) = self.state.users.seed().first().filter(|_| default_seed) {
+        if let Some(first) = self.state.users.seed().first() {
+            // A seed file's passwords are not ours to print: the line keeps a
+            // placeholder to fill in.
+            let password = if default_seed {
+                DEFAULT_PASSWORD
+            } else {
+                "PASSWORD"
+            };
             lines.push(format!(
-                "try: curl -s -X POST {base}/api/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{DEFAULT_PASSWORD}\"}}'",
+                "try: curl -s -X POST {base}/api/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{password}\"}}'",
                 first.email
             ));
         }

@@ -20,6 +20,14 @@ pub async fn verify(password: String, hash: String) -> Result<bool, ApiError> {
         .map_err(|error| ApiError::Internal(format!("verify task failed: {error}")))
 }
 
+/// The cost a bcrypt hash was made at (`$2b$12$...` is 12), if it shows one.
+pub fn cost_of(hash: &str) -> Option<u32> {
+    hash.get(4..6)?
+        .parse()
+        .ok()
+        .filter(|cost| (4..=31).contains(cost))
+}
+
 /// Whether `hash` looks like a bcrypt hash we can verify against.
 pub fn is_bcrypt_hash(hash: &str) -> bool {
     ["$2a$", "$2b$", "$2y$"]
@@ -43,6 +51,12 @@ mod tests {
     #[tokio::test]
     async fn malformed_hash_is_a_mismatch_not_an_error() {
         assert!(!verify("x".into(), "not-a-hash".into()).await.unwrap());
+    }
+
+    #[test]
+    fn the_cost_is_read_from_the_hash() {
+        assert_eq!(cost_of(&bcrypt::hash("x", 5).unwrap()), Some(5));
+        assert_eq!(cost_of("not-a-hash"), None);
     }
 
     #[test]

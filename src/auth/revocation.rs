@@ -38,15 +38,23 @@ impl RevocationList {
         }
     }
 
-    /// Revokes every token issued so far; the jti set can be emptied since all
-    /// of its tokens are older than the new marker.
+    /// Revokes every token issued so far. The jtis older than the new marker
+    /// are dropped (the marker refuses them now); a token issued after it and
+    /// consumed before this sweep must stay revoked, so `clear()` would not do.
     pub fn revoke_all_issued(&self) {
         let marker = Uuid::now_v7();
         match self.reset_marker.write() {
             Ok(mut guard) => *guard = Some(marker),
             Err(poisoned) => *poisoned.into_inner() = Some(marker),
         }
-        self.revoked.clear();
+        self.drop_older_than(marker);
+    }
+
+    fn drop_older_than(&self, marker: Uuid) {
+        self.revoked.retain(|jti, _| match Uuid::parse_str(jti) {
+            Ok(jti) if jti.get_version_num() == 7 => jti >= marker,
+            _ => true,
+        });
     }
 
     /// Drops revoked jtis whose token has expired anyway; returns how many remain.
@@ -121,6 +129,23 @@ mod tests {
         let after = claims(i64::MAX);
         assert!(matches!(list.consume(&before), Err(ApiError::TokenRevoked)));
         assert!(list.consume(&after).is_ok());
+    }
+
+    #[test]
+    fn a_token_consumed_while_a_reset_sweeps_stays_revoked() {
+        let list = RevocationList::default();
+        list.revoke_all_issued();
+        let marker = list
+            .reset_marker
+            .read()
+            .ok()
+            .and_then(|guard| *guard)
+            .unwrap();
+        let after = claims(i64::MAX);
+        list.consume(&after).unwrap();
+        // The reset's sweep running late, after that consume.
+        list.drop_older_than(marker);
+        assert!(matches!(list.consume(&after), Err(ApiError::TokenRevoked)));
     }
 
     #[test]

@@ -42,8 +42,10 @@ impl Requested {
     /// Reads the query parameters and headers; a bad value is a 422 naming it.
     /// The query parameter wins when both are given.
     pub fn parse(query: Option<&str>, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let mut delay = header(headers, &X_MOCK_DELAY)?.map(|v| ("X-Mock-Delay", v));
-        let mut error = header(headers, &X_MOCK_ERROR)?.map(|v| ("X-Mock-Error", v));
+        let mut delay =
+            header(headers, &X_MOCK_DELAY, "X-Mock-Delay")?.map(|v| ("X-Mock-Delay", v));
+        let mut error =
+            header(headers, &X_MOCK_ERROR, "X-Mock-Error")?.map(|v| ("X-Mock-Error", v));
         if let Some(query) = query {
             for (key, value) in form_pairs(query) {
                 match key.as_str() {
@@ -71,14 +73,18 @@ impl Requested {
 static X_MOCK_DELAY: HeaderName = HeaderName::from_static("x-mock-delay");
 static X_MOCK_ERROR: HeaderName = HeaderName::from_static("x-mock-error");
 
-fn header(headers: &HeaderMap, name: &'static HeaderName) -> Result<Option<String>, ApiError> {
+fn header(
+    headers: &HeaderMap,
+    name: &'static HeaderName,
+    display: &str,
+) -> Result<Option<String>, ApiError> {
     headers
         .get(name)
         .map(|value| {
             value
                 .to_str()
                 .map(str::to_owned)
-                .map_err(|_| ApiError::validation(name.as_str(), "must be ASCII digits"))
+                .map_err(|_| ApiError::validation(display, "must be ASCII digits"))
         })
         .transpose()
 }

@@ -70,18 +70,43 @@ where
             started: Instant::now(),
             route,
             app: self.app.clone(),
+            done: false,
         }
     }
 }
 
+/// The status a request is counted under when its client went away before
+/// the answer (nginx's "client closed request"): the contract counts every
+/// request, and one dropped during a simulated delay or bcrypt is one too.
+pub const CLIENT_CLOSED: u16 = 499;
+
 pin_project_lite::pin_project! {
-    /// Records the response when the inner future completes.
+    /// Records the response when the inner future completes, or the request
+    /// as [`CLIENT_CLOSED`] when the future is dropped before that.
     pub struct MeteredFuture<F> {
         #[pin]
         inner: F,
         started: Instant,
         route: Option<(Method, MatchedPath)>,
         app: AppState,
+        done: bool,
+    }
+
+    impl<F> PinnedDrop for MeteredFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !*this.done {
+                let key = route_key(this.route.take(), false);
+                this.app.metrics.record(&key, CLIENT_CLOSED, this.started.elapsed());
+            }
+        }
+    }
+}
+
+fn route_key(route: Option<(Method, MatchedPath)>, unmatched: bool) -> String {
+    match route {
+        Some((method, path)) if !unmatched => format!("{method} {}", path.as_str()),
+        _ => UNMATCHED.to_owned(),
     }
 }
 
@@ -94,13 +119,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let result = ready!(this.inner.poll(cx));
+        *this.done = true;
         if let Ok(response) = &result {
-            let key = match this.route.take() {
-                Some((method, path)) if response.extensions().get::<Unmatched>().is_none() => {
-                    format!("{method} {}", path.as_str())
-                }
-                _ => UNMATCHED.to_owned(),
-            };
+            let unmatched = response.extensions().get::<Unmatched>().is_some();
+            let key = route_key(this.route.take(), unmatched);
             this.app
                 .metrics
                 .record(&key, response.status().as_u16(), this.started.elapsed());

@@ -113,8 +113,10 @@ async fn list_users(
 #[utoipa::path(delete, path = "/api/auth/users/reset", tag = "dev",
     responses((status = 200, description = "Store reset", body = ResetResult)))]
 async fn reset_users(State(app): State<AppState>) -> Json<ResetResult> {
-    let users = app.users.reset();
+    // The marker first: a login racing the reset then gets a token that
+    // outlives it, rather than one already revoked when it is handed out.
     app.revoked.revoke_all_issued();
+    let users = app.users.reset();
     tracing::info!(users, "user store reset to seed");
     Json(ResetResult {
         message: "Users reset to seed data".to_owned(),

@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const OPERATIONS: [(&str, &str, &[&str]); 12] = [
+/// Every operation with the statuses its handler can give; the middleware's
+/// own (422 for a bad fault value, 500 for a caught panic, 408 for a body
+/// sent too slowly) are added by `with_middleware_statuses`.
+const OPERATIONS: [(&str, &str, &[&str]); 11] = [
     ("/health", "get", &["200"]),
     ("/metrics", "get", &["200"]),
     (
@@ -33,8 +36,18 @@ const OPERATIONS: [(&str, &str, &[&str]); 12] = [
     ("/api/auth/users/reset", "delete", &["200"]),
     ("/api/auth/metrics", "get", &["200"]),
     ("/api/auth/metrics", "delete", &["204"]),
-    ("/health", "get", &["200"]),
 ];
+
+fn with_middleware_statuses(method: &str, statuses: &[&'static str]) -> Vec<&'static str> {
+    let mut all = statuses.to_vec();
+    all.extend(["422", "500"]);
+    if method == "post" {
+        all.push("408");
+    }
+    all.sort();
+    all.dedup();
+    all
+}
 
 #[tokio::test]
 async fn document_lists_every_operation_with_its_statuses() {
@@ -47,10 +60,37 @@ async fn document_lists_every_operation_with_its_statuses() {
         let responses = operation["responses"].as_object().unwrap();
         let mut documented: Vec<&str> = responses.keys().map(String::as_str).collect();
         documented.sort();
-        let mut expected = statuses.to_vec();
-        expected.sort();
-        assert_eq!(documented, expected, "{method} {path}");
+        assert_eq!(
+            documented,
+            with_middleware_statuses(method, statuses),
+            "{method} {path}"
+        );
+        let knobs: Vec<&str> = doc["paths"][path]["parameters"]
+            .as_array()
+            .map(|params| params.iter().filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            knobs,
+            [
+                "simulate_error",
+                "simulate_delay",
+                "X-Mock-Error",
+                "X-Mock-Delay"
+            ],
+            "{path}: fault-injection parameters"
+        );
     }
+    let paths = doc["paths"].as_object().unwrap();
+    let operations: usize = paths
+        .values()
+        .map(|item| {
+            ["get", "post", "delete"]
+                .iter()
+                .filter(|m| item[**m].is_object())
+                .count()
+        })
+        .sum();
+    assert_eq!(operations, OPERATIONS.len(), "no operation left unchecked");
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"

@@ -127,13 +127,65 @@ async fn out_of_range_fault_values_are_422_naming_the_parameter() {
 async fn fault_parameters_do_not_disturb_route_queries() {
     let app = spawn_app().await;
     let page: Value = app
-        .get("/api/auth/users?limit=2&simulate_delay=0")
+        .get("/api/auth/users?limit=2&simulate_delay=1&offset=1")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(page["limit"], 2);
+    assert_eq!(
+        (page["limit"].as_u64(), page["offset"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(page["users"][0]["email"], "bob@example.com");
     assert_eq!(page["users"].as_array().unwrap().len(), 2);
+    let metrics: Value = app.get("/api/auth/metrics").await.json().await.unwrap();
+    assert_eq!(metrics["simulated_delays"], 1, "the delayed path was taken");
+}
+
+#[tokio::test]
+async fn the_ends_of_each_range_are_accepted() {
+    let app = spawn_app().await;
+    for status in [400, 599] {
+        let response = app.get(&format!("/health?simulate_error={status}")).await;
+        assert_error(response, status, "simulated_error").await;
+        let by_header = app
+            .client
+            .get(app.url("/health"))
+            .header("x-mock-error", status.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_error(by_header, status, "simulated_error").await;
+    }
+    assert_eq!(
+        app.get("/health?simulate_delay=0").await.status(),
+        StatusCode::OK
+    );
+    // 60000 is accepted: the answer is held (the client gives up), not a 422.
+    for request in [
+        app.client.get(app.url("/health?simulate_delay=60000")),
+        app.client
+            .get(app.url("/health"))
+            .header("x-mock-delay", "60000"),
+    ] {
+        let held = request.timeout(Duration::from_millis(300)).send().await;
+        assert!(held.is_err_and(|e| e.is_timeout()), "held, not refused");
+    }
+}
+
+#[tokio::test]
+async fn an_out_of_range_delay_header_is_422_naming_the_header() {
+    let app = spawn_app().await;
+    for value in ["60001", "-1", "soon"] {
+        let response = app
+            .client
+            .get(app.url("/api/auth/me"))
+            .header("x-mock-delay", value)
+            .send()
+            .await
+            .unwrap();
+        assert_422_naming(response, "X-Mock-Delay").await;
+    }
 }
 
 #[tokio::test]

@@ -254,14 +254,13 @@ fn public_bind_with_default_secret_prints_a_warning() {
     assert!(warned);
 }
 
-#[test]
-fn sigterm_stops_the_server_with_exit_code_zero() {
+fn signal_stops_the_server_with_exit_code_zero(signal: &str) {
     let dir = temp_dir();
     let mut server = start(&mut binary(&dir));
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, &pid])
             .status()
             .unwrap()
             .success()
@@ -269,10 +268,68 @@ fn sigterm_stops_the_server_with_exit_code_zero() {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = server.child.try_wait().unwrap() {
-            assert_eq!(status.code(), Some(0));
+            assert_eq!(status.code(), Some(0), "{signal}");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "did not exit");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not exit on {signal}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn sigterm_stops_the_server_with_exit_code_zero() {
+    signal_stops_the_server_with_exit_code_zero("-TERM");
+}
+
+#[test]
+fn sigint_stops_the_server_with_exit_code_zero() {
+    signal_stops_the_server_with_exit_code_zero("-INT");
+}
+
+#[test]
+fn empty_secret_from_the_environment_stops_with_a_clear_error() {
+    let dir = temp_dir();
+    let output = run_to_exit(binary(&dir).env("JWT_SECRET", ""));
+    assert_startup_failure(&output, &["--jwt-secret", "JWT_SECRET"]);
+    std::fs::write(dir.join(".env"), "JWT_SECRET=\n").unwrap();
+    let output = run_to_exit(&mut binary(&dir));
+    assert_startup_failure(&output, &["--jwt-secret", "JWT_SECRET"]);
+}
+
+#[test]
+fn a_cors_entry_that_is_not_an_origin_stops_with_a_clear_error() {
+    let dir = temp_dir();
+    let output = run_to_exit(binary(&dir).env("CORS_ORIGINS", "http://ok.test,localhost:3000"));
+    assert_startup_failure(&output, &["CORS_ORIGINS", "localhost:3000"]);
+}
+
+#[tokio::test]
+async fn a_dotenv_in_a_parent_directory_is_not_read() {
+    let parent = temp_dir();
+    std::fs::write(parent.join(".env"), "JWT_ISSUER=from-parent\n").unwrap();
+    let child = parent.join("project");
+    std::fs::create_dir_all(&child).unwrap();
+    assert_eq!(
+        issuer_of(&start(&mut binary(&child))).await,
+        "mock-auth-server"
+    );
+}
+
+#[test]
+fn the_public_bind_warning_is_printed_whatever_the_log_level() {
+    let dir = temp_dir();
+    let mut server = start(
+        binary(&dir)
+            .env("RUST_LOG", "off")
+            .args(["--host", "0.0.0.0"]),
+    );
+    let stderr = server.child.stderr.take().unwrap();
+    let first = BufReader::new(stderr).lines().next().and_then(Result::ok);
+    assert!(
+        first.is_some_and(|line| line.contains("warning") && line.contains("JWT_SECRET")),
+        "no warning line"
+    );
 }

@@ -239,3 +239,29 @@ async fn prometheus_text_parses_and_matches_the_json_counts() {
         .unwrap();
     assert_eq!(count.2, 8.0);
 }
+
+#[tokio::test]
+async fn a_request_whose_client_leaves_mid_delay_counts_as_499() {
+    let app = spawn_app().await;
+    let abandoned = app
+        .client
+        .get(app.url("/api/auth/me?simulate_delay=10000"))
+        .timeout(std::time::Duration::from_millis(200))
+        .send()
+        .await;
+    assert!(abandoned.is_err(), "the client gave up first");
+    // The server notices the closed connection on its own schedule: poll
+    // (bounded) rather than sleep a guessed time.
+    let mut snapshot = metrics(&app).await;
+    for _ in 0..100 {
+        if snapshot["status_codes"]["499"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        snapshot = metrics(&app).await;
+    }
+    assert_eq!(snapshot["status_codes"]["499"], 1, "{snapshot}");
+    assert_eq!(snapshot["routes"]["GET /api/auth/me"]["count"], 1);
+    assert_eq!(snapshot["routes"]["GET /api/auth/me"]["errors"], 1);
+    assert_eq!(snapshot["simulated_delays"], 1);
+}
