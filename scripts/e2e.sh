@@ -3,7 +3,8 @@
 #   1. the Postman collection under newman (collections/auth_api_mock.postman.json)
 #   2. scripts/test_mock.sh (curl + jq)
 #   3. every tested example of collections/EXAMPLES.md (curl, HTTPie, Python, Node, browser)
-#      and QUICKSTART.md's plain-shell CI recipe (which starts a server of its own)
+#      and QUICKSTART.md's plain-shell CI recipe (which starts a server of its own);
+#      its GitHub Actions snippet is parsed and checked (tests/e2e/check_ci_snippet.py)
 #   4. /docs and /redoc in headless Chromium, with "Try it out" on login and
 #      no request leaving the machine (screenshots in target/browser/)
 #   5. scripts/run_mocks.sh start, status, health, stop on a port of its own
@@ -146,6 +147,14 @@ run_run_mocks() {
   bash scripts/run_mocks.sh status || status_rc=$?
   [ "$status_rc" -eq 3 ] || { echo "status after stop exited $status_rc, expected 3" >&2; rc=1; }
   bash scripts/run_mocks.sh stop || rc=1 # not running: still 0
+  # A PID file naming a mock-auth-server this script did not start (the
+  # suite's own server, with another start time): left alone, called stale.
+  echo "$server_pid 1" >"$RUN_DIR/mock-auth-server.pid"
+  status_rc=0
+  bash scripts/run_mocks.sh status || status_rc=$?
+  [ "$status_rc" -eq 3 ] || { echo "a foreign PID counted as ours (status $status_rc)" >&2; rc=1; }
+  bash scripts/run_mocks.sh stop || rc=1
+  kill -0 "$server_pid" 2>/dev/null || { echo "run_mocks.sh stopped a process it did not start" >&2; rc=1; }
   unset RUN_DIR
   return "$rc"
 }
@@ -154,11 +163,13 @@ record "newman: Postman collection" run_newman
 record "scripts/test_mock.sh" bash scripts/test_mock.sh "$BASE_URL"
 record "collections/EXAMPLES.md examples" env PYTHON="$VENV/bin/python" node "$E2E_DIR/examples.mjs" "$BASE_URL"
 record "QUICKSTART.md plain-shell CI recipe" env PORT="$(free_port)" EXAMPLES_TIMEOUT_MS=600000 node "$E2E_DIR/examples.mjs" "$BASE_URL" "$ROOT/QUICKSTART.md"
+record "QUICKSTART.md GitHub Actions snippet" "$VENV/bin/python" "$E2E_DIR/check_ci_snippet.py" "$ROOT/QUICKSTART.md" "$ROOT"
 record "docs in headless Chromium" node "$E2E_DIR/browser.mjs" "$BASE_URL" "$ROOT/target/browser"
 record "scripts/run_mocks.sh start/status/health/logs/stop" run_run_mocks
 
 step "stop the server (PID $server_pid)"
-kill -TERM "$server_pid"
+# A server that died already is reported by its exit status below.
+kill -TERM "$server_pid" 2>/dev/null || true
 server_rc=0
 wait "$server_pid" || server_rc=$?
 server_pid=""

@@ -5,7 +5,8 @@
 # Usage: scripts/run_mocks.sh start [SERVER FLAGS...]   build if needed, start, wait for /health
 #        scripts/run_mocks.sh stop                      SIGTERM (SIGKILL after 10 s), remove the PID file
 #        scripts/run_mocks.sh restart [SERVER FLAGS...]
-#        scripts/run_mocks.sh status                    exit 0 if running, 3 if not
+#        scripts/run_mocks.sh status                    exit 0 if running and healthy, 1 if running
+#                                                       but /health fails, 3 if not running
 #        scripts/run_mocks.sh health                    GET /health, exit non-zero unless 200
 #        scripts/run_mocks.sh logs [-f]                 last $LINES (50) lines of the log, or follow it
 #
@@ -14,9 +15,11 @@
 #        RUN_DIR (default .run), MOCK_AUTH_BIN (default target/release/mock-auth-server),
 #        STARTUP_TIMEOUT seconds to wait for /health (default 30).
 #
-# It only ever signals a process whose PID is in its PID file and whose
-# executable is mock-auth-server: a stale PID reused by another program is
-# left alone.
+# It only ever signals a process whose PID is in its PID file, whose
+# executable is mock-auth-server and whose start time (from /proc) is the one
+# recorded at start: a stale PID reused by another program, or by another
+# mock-auth-server that someone else started, is left alone.
+# Colour only on a terminal, and never with NO_COLOR set.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,24 +33,36 @@ LOG_FILE="$RUN_DIR/mock-auth-server.log"
 URL_FILE="$RUN_DIR/mock-auth-server.url"
 NAME=mock-auth-server
 
-if [ -t 1 ]; then
-  GREEN=$'\e[32m' RED=$'\e[31m' YELLOW=$'\e[33m' RESET=$'\e[0m'
-else
-  GREEN="" RED="" YELLOW="" RESET=""
-fi
+# Colours for a stream (1 or 2): set only when it is a terminal.
+colour() { [ -z "${NO_COLOR:-}" ] && [ -t "$1" ] && printf '%s' "$2"; }
 
-ok() { printf '%s✔%s %s\n' "$GREEN" "$RESET" "$*"; }
-warn() { printf '%s!%s %s\n' "$YELLOW" "$RESET" "$*"; }
+ok() { printf '%s✔%s %s\n' "$(colour 1 $'\e[32m')" "$(colour 1 $'\e[0m')" "$*"; }
+warn() { printf '%s!%s %s\n' "$(colour 1 $'\e[33m')" "$(colour 1 $'\e[0m')" "$*"; }
 die() {
-  printf '%s✘%s %s\n' "$RED" "$RESET" "$*" >&2
+  printf '%s✘%s %s\n' "$(colour 2 $'\e[31m')" "$(colour 2 $'\e[0m')" "$*" >&2
   exit "${EXIT_CODE:-1}"
 }
 
-# True when PID is a live process running our binary (not a reused PID).
+# A process's start time in clock ticks since boot (field 22 of
+# /proc/PID/stat); empty where there is no /proc.
+start_time() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  # The command name (field 2) may hold spaces: cut up to its ") ".
+  stat=${stat##*) }
+  read -r -a fields <<<"$stat"
+  echo "${fields[19]:-}"
+}
+
+# True when PID is a live process running our binary (not a reused PID),
+# started at STARTED when that is known.
 is_our_process() {
-  local pid=$1 exe
+  local pid=$1 started=${2:-} exe
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
+  if [ -n "$started" ] && [ "$(start_time "$pid")" != "$started" ]; then
+    return 1
+  fi
   if [ -e "/proc/$pid/exe" ]; then
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
     exe=${exe% (deleted)} # the binary was rebuilt while it ran
@@ -60,11 +75,17 @@ is_our_process() {
 
 # Prints the PID from the PID file when it is our live process; else fails.
 running_pid() {
-  local pid
+  local pid="" started=""
   [ -f "$PID_FILE" ] || return 1
-  pid=$(tr -dc '0-9' <"$PID_FILE")
-  is_our_process "$pid" || return 1
+  read -r pid started <"$PID_FILE" || [ -n "$pid" ] || return 1
+  is_our_process "$pid" "$started" || return 1
   echo "$pid"
+}
+
+# The PID file's PID, for messages.
+recorded_pid() {
+  local pid
+  read -r pid _ <"$PID_FILE" && echo "$pid"
 }
 
 base_url() {
@@ -86,7 +107,7 @@ health_ok() {
 
 remove_stale_pid_file() {
   if [ -f "$PID_FILE" ]; then
-    warn "removing stale PID file $PID_FILE (PID $(cat "$PID_FILE") is not a running $NAME)"
+    warn "removing stale PID file $PID_FILE (PID $(recorded_pid) is not the $NAME this script started)"
     rm -f "$PID_FILE" "$URL_FILE"
   fi
 }
@@ -112,7 +133,7 @@ cmd_start() {
   : >"$LOG_FILE"
   nohup "$BIN" "$@" >>"$LOG_FILE" 2>&1 </dev/null &
   pid=$!
-  echo "$pid" >"$PID_FILE"
+  echo "$pid $(start_time "$pid")" >"$PID_FILE"
 
   local deadline=$((SECONDS + STARTUP_TIMEOUT)) url=""
   while [ "$SECONDS" -lt "$deadline" ]; do
@@ -152,7 +173,7 @@ cmd_stop() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null && is_our_process "$pid"; then
+  if kill -0 "$pid" 2>/dev/null && running_pid >/dev/null; then
     warn "PID $pid ignored SIGTERM for 10 s: sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.2
@@ -174,7 +195,7 @@ cmd_status() {
       return 1
     fi
   else
-    [ -f "$PID_FILE" ] && warn "stale PID file $PID_FILE (PID $(cat "$PID_FILE") is not a running $NAME)"
+    [ -f "$PID_FILE" ] && warn "stale PID file $PID_FILE (PID $(recorded_pid) is not the $NAME this script started)"
     printf '%s is not running\n' "$NAME"
     return 3
   fi
