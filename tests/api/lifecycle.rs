@@ -333,3 +333,47 @@ fn the_public_bind_warning_is_printed_whatever_the_log_level() {
         "no warning line"
     );
 }
+
+#[tokio::test]
+async fn injected_errors_and_delays_are_logged_with_the_request_id() {
+    let dir = temp_dir();
+    let mut server = start(binary(&dir).env("LOG_FORMAT", "json"));
+    let client = reqwest::Client::new();
+    for (id, query) in [
+        ("fault-log-error", "simulate_error=503"),
+        ("fault-log-delay", "simulate_delay=5"),
+    ] {
+        client
+            .get(format!("{}/health?{query}", server.base))
+            .header("x-request-id", id)
+            .send()
+            .await
+            .unwrap();
+    }
+    let stderr = server.child.stderr.take().unwrap();
+    // Bounded: without the log lines the reader would wait on the pipe.
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut found = (false, false);
+        for line in BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .take(50)
+        {
+            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            let text = entry.to_string();
+            found.0 |= text.contains("simulated error") && text.contains("fault-log-error");
+            found.1 |= text.contains("simulated delay") && text.contains("fault-log-delay");
+            if found == (true, true) {
+                break;
+            }
+        }
+        found
+    });
+    let found = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .map(Result::unwrap)
+        .unwrap_or_default();
+    assert_eq!(found, (true, true), "(error logged, delay logged)");
+}
