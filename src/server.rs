@@ -16,7 +16,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
 
@@ -30,6 +30,11 @@ use crate::state::AppState;
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Connections served at once; further ones wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 10_000;
+/// Connections the kernel queues before we accept them. `TcpListener::bind`
+/// asks for 128 (std's and mio's value): a CI suite or a load test opening
+/// hundreds of connections at once would then see SYNs dropped and
+/// retried a second later. The kernel caps it at `net.core.somaxconn`.
+pub const ACCEPT_BACKLOG: u32 = 4096;
 /// How often expired revoked jtis are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -64,9 +69,7 @@ impl Server {
         let state = app::build_state(config)
             .await
             .map_err(StartupError::Config)?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })?;
+        let listener = listen(addr).map_err(|source| StartupError::Bind { addr, source })?;
         let router = app::build_app(state.clone());
         Ok(Self {
             listener,
@@ -191,6 +194,20 @@ impl Server {
     }
 }
 
+/// Binds `addr` as `TcpListener::bind` does (address reuse on Unix), with
+/// an accept queue of [`ACCEPT_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
+}
+
 /// A stream whose first read fails with `TimedOut` if no byte arrives in
 /// time. hyper-util's protocol detection runs before hyper's header timer
 /// starts, so without this a client that connects and sends nothing would
@@ -287,6 +304,24 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     const TIMEOUT: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn the_accept_queue_holds_a_burst_well_past_128_connections() {
+        let listener = listen("127.0.0.1:0".parse().expect("address")).expect("bound");
+        let addr = listener.local_addr().expect("address");
+        // Nothing accepts: every connection must fit in the kernel's queue.
+        // With std's backlog of 128 the rest would wait for a SYN retry (1 s).
+        let connected = tokio::task::spawn_blocking(move || {
+            (0..300)
+                .map(|_| std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|streams| streams.len())
+        })
+        .await
+        .expect("connect task");
+        assert_eq!(connected.ok(), Some(300));
+        drop(listener);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_silent_client_gets_timed_out_on_its_first_read() {
