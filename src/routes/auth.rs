@@ -187,7 +187,7 @@ async fn refresh(
     responses(
         (status = 204, description = "Refresh token revoked"),
         (status = 400, description = "Body is not valid JSON", body = ErrorBody),
-        (status = 401, description = "As for refresh", body = ErrorBody),
+        (status = 401, description = "`invalid_token`, `token_expired`, `wrong_token_type`, `token_revoked` or `user_not_found`", body = ErrorBody),
         (status = 413, description = "Body over MAX_BODY_BYTES", body = ErrorBody),
         (status = 415, description = "Body is not application/json", body = ErrorBody),
         (status = 422, description = "`validation_error`", body = ErrorBody),

@@ -194,3 +194,79 @@ async fn redoc_is_served_locally() {
     );
     assert!(script.text().await.unwrap().len() > 100_000);
 }
+
+#[tokio::test]
+async fn every_error_response_has_examples_and_they_are_what_the_server_answers() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
+                let examples = response["content"]["application/json"]["examples"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{method} {path} {status}: no examples"));
+                assert!(!examples.is_empty(), "{method} {path} {status}");
+                for (code, example) in examples {
+                    assert_eq!(&example["value"]["code"], code, "{method} {path} {status}");
+                }
+            }
+        }
+    }
+    let me_401 = doc["paths"]["/api/auth/me"]["get"]["responses"]["401"]["content"]
+        ["application/json"]["examples"]
+        .as_object()
+        .unwrap();
+    assert_eq!(
+        me_401.keys().collect::<Vec<_>>(),
+        [
+            "invalid_token",
+            "missing_token",
+            "token_expired",
+            "user_not_found",
+            "wrong_token_type"
+        ]
+    );
+    let example = |path: &str, method: &str, status: &str, code: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["examples"]
+            [code]["value"]
+            .clone()
+    };
+    let taken = app
+        .post_json(
+            "/api/auth/register",
+            &serde_json::json!({"email": "alice@example.com", "password": "password123", "name": "A"}),
+        )
+        .await;
+    assert_eq!(
+        taken.json::<Value>().await.unwrap(),
+        example("/api/auth/register", "post", "409", "email_taken")
+    );
+    let empty = app
+        .post_json(
+            "/api/auth/login",
+            &serde_json::json!({"email": "", "password": "x"}),
+        )
+        .await;
+    assert_eq!(
+        empty.json::<Value>().await.unwrap(),
+        example("/api/auth/login", "post", "422", "validation_error")
+    );
+    let anonymous: Value = app.get("/api/auth/me").await.json().await.unwrap();
+    assert_eq!(
+        anonymous,
+        example("/api/auth/me", "get", "401", "missing_token")
+    );
+    let bad_knob: Value = app
+        .get("/health?simulate_delay=soon")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        bad_knob,
+        example("/health", "get", "422", "validation_error")
+    );
+}

@@ -8,14 +8,16 @@ use axum::Router;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
+
+mod middleware;
+
+pub use middleware::describe_middleware;
 
 /// The document's static part; paths are added by the routers (`routes!`),
 /// so the document cannot drift from what is served.
@@ -23,7 +25,7 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "mock-auth-server",
-        description = include_str!("../docs/openapi-description.md"),
+        description = include_str!("../../docs/openapi-description.md"),
         license(name = "MIT"),
     ),
     modifiers(&BearerScheme),
@@ -52,78 +54,6 @@ impl Modify for BearerScheme {
 /// The base document, before the routers add their paths.
 pub fn base_document() -> OpenApi {
     ApiDoc::openapi()
-}
-
-/// The fault-injection knobs, as (name, where, range, what it does).
-const FAULT_KNOBS: [(&str, ParameterIn, i32, i32, &str); 4] = [
-    ("simulate_error", ParameterIn::Query, 400, 599, ERROR_KNOB),
-    ("simulate_delay", ParameterIn::Query, 0, 60_000, DELAY_KNOB),
-    ("X-Mock-Error", ParameterIn::Header, 400, 599, ERROR_KNOB),
-    ("X-Mock-Delay", ParameterIn::Header, 0, 60_000, DELAY_KNOB),
-];
-const ERROR_KNOB: &str = "Fault injection: answer with this status and `{\"detail\": \"Simulated <status> error\", \"code\": \"simulated_error\"}` without running the handler (no side effect). The query parameter wins over the header.";
-const DELAY_KNOB: &str = "Fault injection: hold the response this many milliseconds (a timer), then answer (or fail, with the error knob). The query parameter wins over the header.";
-
-/// Adds what the middleware gives every operation, which the handlers'
-/// annotations cannot know: the fault-injection parameters (so Swagger UI's
-/// "Try it out" can set them), their 422, and the panic catcher's 500; a 408
-/// where a body can be sent too slowly.
-pub fn describe_middleware(document: &mut OpenApi) {
-    let knobs: Vec<RefOr<Parameter>> = FAULT_KNOBS
-        .iter()
-        .map(|(name, place, min, max, description)| {
-            let schema = ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(*min))
-                .maximum(Some(*max));
-            RefOr::T(
-                ParameterBuilder::new()
-                    .name(*name)
-                    .parameter_in(place.clone())
-                    .required(Required::False)
-                    .description(Some(*description))
-                    .schema(Some(schema))
-                    .build(),
-            )
-        })
-        .collect();
-    for item in document.paths.paths.values_mut() {
-        item.parameters
-            .get_or_insert_with(Vec::new)
-            .extend(knobs.iter().cloned());
-        let operations = [&mut item.get, &mut item.post, &mut item.delete];
-        for operation in operations.into_iter().flatten() {
-            let responses = &mut operation.responses.responses;
-            let mut add = |status: &str, description: &str| {
-                responses
-                    .entry(status.to_owned())
-                    .or_insert_with(|| error_response(description));
-            };
-            add("422", "`validation_error`: a bad fault-injection value");
-            add(
-                "500",
-                "`internal_error`: a bug (a caught panic); the cause is logged, never sent",
-            );
-            if operation.request_body.is_some() {
-                add(
-                    "408",
-                    "`bad_request`: the request did not complete within 75 s",
-                );
-            }
-        }
-    }
-}
-
-fn error_response(description: &str) -> RefOr<Response> {
-    let content = ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name("ErrorBody")))
-        .build();
-    RefOr::T(
-        ResponseBuilder::new()
-            .description(description)
-            .content("application/json", content)
-            .build(),
-    )
 }
 
 /// `/docs` (Swagger UI), `/redoc` and `/openapi.json`.
@@ -160,7 +90,7 @@ async fn redoc_script() -> impl IntoResponse {
 }
 
 /// The ReDoc bundle as shipped upstream (MIT); see [`REDOC_JS`] for the one change.
-const REDOC_BUNDLE: &str = include_str!("../assets/redoc.standalone.js");
+const REDOC_BUNDLE: &str = include_str!("../../assets/redoc.standalone.js");
 
 /// The only URL the bundle fetches by itself: the sidebar logo on Redocly's CDN.
 const REDOC_CDN_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
