@@ -87,7 +87,12 @@ fn error_response(description: &str) -> RefOr<Response> {
 /// names (or the status's usual one), so the docs do not show one login
 /// failure under every status.
 fn add_error_examples(path: &str, operation: &mut Operation) {
-    for (status, response) in operation.responses.responses.iter_mut() {
+    let errors = operation
+        .responses
+        .responses
+        .iter_mut()
+        .filter(|(status, _)| status.parse::<u16>().is_ok_and(|code| code >= 400));
+    for (status, response) in errors {
         let RefOr::T(response) = response else {
             continue;
         };

@@ -204,6 +204,10 @@ async fn every_error_response_has_examples_and_they_are_what_the_server_answers(
             let Some(responses) = operation["responses"].as_object() else {
                 continue;
             };
+            for (status, response) in responses.iter().filter(|(s, _)| s.as_str() < "400") {
+                let examples = &response["content"]["application/json"]["examples"];
+                assert!(examples.is_null(), "{method} {path} {status}: {examples}");
+            }
             for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
                 let examples = response["content"]["application/json"]["examples"]
                     .as_object()
