@@ -42,10 +42,8 @@ impl Requested {
     /// Reads the query parameters and headers; a bad value is a 422 naming it.
     /// The query parameter wins when both are given.
     pub fn parse(query: Option<&str>, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let mut delay =
-            header(headers, &X_MOCK_DELAY, "X-Mock-Delay")?.map(|v| ("X-Mock-Delay", v));
-        let mut error =
-            header(headers, &X_MOCK_ERROR, "X-Mock-Error")?.map(|v| ("X-Mock-Error", v));
+        let mut delay = header(headers, &X_MOCK_DELAY, "X-Mock-Delay")?;
+        let mut error = header(headers, &X_MOCK_ERROR, "X-Mock-Error")?;
         if let Some(query) = query {
             for (key, value) in form_pairs(query) {
                 match key.as_str() {
@@ -73,18 +71,17 @@ impl Requested {
 static X_MOCK_DELAY: HeaderName = HeaderName::from_static("x-mock-delay");
 static X_MOCK_ERROR: HeaderName = HeaderName::from_static("x-mock-error");
 
+/// The header's value with its name as the 422 spells it (`display`).
 fn header(
     headers: &HeaderMap,
     name: &'static HeaderName,
-    display: &str,
-) -> Result<Option<String>, ApiError> {
+    display: &'static str,
+) -> Result<Option<(&'static str, String)>, ApiError> {
     headers
         .get(name)
-        .map(|value| {
-            value
-                .to_str()
-                .map(str::to_owned)
-                .map_err(|_| ApiError::validation(display, "must be ASCII digits"))
+        .map(|value| match value.to_str() {
+            Ok(text) => Ok((display, text.to_owned())),
+            Err(_) => Err(ApiError::validation(display, "must be ASCII digits")),
         })
         .transpose()
 }
