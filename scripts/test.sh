@@ -24,8 +24,11 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 
+# A fixed proptest seed: CI sees the same generated cases on every run, so a
+# red run is reproducible and no landing depends on the draw. Unset it (or
+# set another) to explore: PROPTEST_RNG_SEED=$RANDOM bash scripts/test.sh
 step "cargo test (unit, integration, binary)"
-cargo test --all-targets --quiet
+PROPTEST_RNG_SEED=${PROPTEST_RNG_SEED:-20261202} cargo test --all-targets --quiet
 
 step "shellcheck"
 ensure_apt shellcheck

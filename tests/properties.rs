@@ -108,13 +108,17 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 /// Applies a mutation at char boundaries (positions are taken modulo the length).
+/// Total on any input, the empty string included.
 fn apply(token: &str, mutation: &Mutation) -> String {
     let mut chars: Vec<char> = token.chars().collect();
     let at = |i: usize, len: usize| if len == 0 { 0 } else { i % len };
     match mutation {
+        // An earlier mutation may have emptied the token: nothing to replace.
         Mutation::Replace(i, c) => {
             let i = at(*i, chars.len());
-            chars[i] = *c;
+            if let Some(slot) = chars.get_mut(i) {
+                *slot = *c;
+            }
         }
         Mutation::Insert(i, c) => chars.insert(at(*i, chars.len() + 1), *c),
         Mutation::Delete(i, n) => {
@@ -604,4 +608,19 @@ fn any_fault_header_or_query_value_gets_what_it_asked_for_or_a_json_422() {
             check_answer(param, &answer)
         })
         .unwrap();
+}
+
+#[test]
+fn every_mutation_applies_to_an_empty_token() {
+    for mutation in [
+        Mutation::Replace(3, 'x'),
+        Mutation::Insert(3, 'x'),
+        Mutation::Delete(3, 2),
+        Mutation::Truncate(3),
+        Mutation::SwapSegments(0, 2),
+        Mutation::Append("a.b".to_owned()),
+    ] {
+        let _ = apply("", &mutation);
+    }
+    assert_eq!(apply("", &Mutation::Insert(3, 'x')), "x");
 }
