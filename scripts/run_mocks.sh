@@ -46,7 +46,7 @@ die() {
 # A process's start time in clock ticks since boot (field 22 of
 # /proc/PID/stat); empty where there is no /proc.
 start_time() {
-  local stat
+  local stat fields
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
   # The command name (field 2) may hold spaces: cut up to its ") ".
   stat=${stat##*) }

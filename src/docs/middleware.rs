@@ -140,21 +140,24 @@ fn codes_named<'a>(status: &str, description: &'a str) -> Vec<&'a str> {
     vec![usual]
 }
 
+/// The 422 of a bad fault knob, the one every operation can give.
+const BAD_KNOB: (&str, &str) = (
+    "simulate_delay",
+    "must be an integer from 0 to 60000, got 'soon'",
+);
+
 /// The 422 a route most often gives, worded as the server words it.
 fn validation_error(path: &str, description: &str) -> ApiError {
-    let (field, problem) = match path {
-        _ if description.contains("fault") => (
-            "simulate_delay",
-            "must be an integer from 0 to 60000, got 'soon'",
-        ),
-        "/api/auth/register" => ("password", "must be at least 8 bytes"),
-        "/api/auth/login" => ("email", "must not be empty"),
-        "/api/auth/refresh" | "/api/auth/logout" => ("refresh_token", "must not be empty"),
-        "/api/auth/users" => ("limit", "must be an integer from 1 to 10000, got '0'"),
-        _ => (
-            "simulate_delay",
-            "must be an integer from 0 to 60000, got 'soon'",
-        ),
+    let (field, problem) = if description.contains("fault") {
+        BAD_KNOB
+    } else {
+        match path {
+            "/api/auth/register" => ("password", "must be at least 8 bytes"),
+            "/api/auth/login" => ("email", "must not be empty"),
+            "/api/auth/refresh" | "/api/auth/logout" => ("refresh_token", "must not be empty"),
+            "/api/auth/users" => ("limit", "must be an integer from 1 to 10000, got '0'"),
+            _ => BAD_KNOB,
+        }
     };
     ApiError::validation(field, problem)
 }
