@@ -1,0 +1,187 @@
+"""The pytest plugin (entry point ``pytest11``): a mock auth server per test
+session, more on demand, and their logs in the report of a failing test.
+
+Fixtures:
+
+``mock_auth`` (session scope)
+    A running :class:`~mock_auth_server.MockAuthServer` on a free port, with
+    the settings of the ``mock_auth_settings`` ini option (one ``KEY=VALUE``
+    a line), then those of ``--mock-auth-setting KEY=VALUE`` (repeatable;
+    the command line wins).
+``mock_auth_reset`` (function scope)
+    ``mock_auth``, after ``POST /api/dev/reset``: each test that asks for it
+    starts from the server's initial state.
+``mock_auth_factory`` (function scope)
+    ``mock_auth_factory(**settings)`` starts another server with these
+    settings only (not the ini's), stopped after the test.
+
+Every server is stopped (SIGTERM, then SIGKILL) at teardown, whatever the
+test's outcome. When a test fails, the output of each server it used (for
+the session server: from the test's start on) is added to its report as a
+section ``mock-auth-server log (URL)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import pytest
+
+from ._server import MockAuthServer
+
+_RUNNING = pytest.StashKey[list[MockAuthServer]]()
+_SESSION_SERVER = pytest.StashKey[MockAuthServer]()
+_USED = pytest.StashKey[list[MockAuthServer]]()
+_OFFSETS = pytest.StashKey[dict[int, int]]()
+
+
+class MockAuthFactory(Protocol):
+    """The type of the ``mock_auth_factory`` fixture."""
+
+    def __call__(self, **settings: object) -> MockAuthServer:
+        """Starts a server with these settings (environment variable names)."""
+        ...
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mock-auth-server")
+    group.addoption(
+        "--mock-auth-setting",
+        action="append",
+        default=[],
+        dest="mock_auth_setting",
+        metavar="KEY=VALUE",
+        help="a setting of the mock_auth server, e.g. ACCESS_TOKEN_EXPIRE_MINUTES=5 "
+        "(repeatable; overrides the mock_auth_settings ini option)",
+    )
+    parser.addini(
+        "mock_auth_settings",
+        type="linelist",
+        default=[],
+        help="settings of the mock_auth server, one KEY=VALUE a line",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_RUNNING] = []
+    # Fail at start-up, not in the first test, on a malformed setting.
+    _configured_settings(config)
+
+
+def _parse(line: str, where: str) -> tuple[str, str]:
+    key, sep, value = line.partition("=")
+    if not sep or not key.strip():
+        raise pytest.UsageError(f"{where}: expected KEY=VALUE, got {line!r}")
+    return key.strip().upper(), value.strip()
+
+
+def _configured_settings(config: pytest.Config) -> dict[str, str]:
+    """The ini option's settings, then the command line's over them."""
+    settings: dict[str, str] = {}
+    for line in config.getini("mock_auth_settings"):
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, value = _parse(line, "mock_auth_settings")
+            settings[key] = value
+    for line in config.getoption("mock_auth_setting") or []:
+        key, value = _parse(line, "--mock-auth-setting")
+        settings[key] = value
+    return settings
+
+
+def _start(
+    config: pytest.Config, settings: dict[str, Any], tmp: pytest.TempPathFactory
+) -> MockAuthServer:
+    # The log lives in pytest's temporary directory: it outlives the server
+    # (a teardown failure still shows it) and the last runs' logs are kept.
+    directory = tmp.mktemp("mock-auth-server")
+    server = MockAuthServer(settings, log_path=directory / "server.log")
+    server.start()
+    config.stash[_RUNNING].append(server)
+    return server
+
+
+def _stop(config: pytest.Config, server: MockAuthServer) -> None:
+    try:
+        server.stop()
+    finally:
+        running = config.stash[_RUNNING]
+        if server in running:
+            running.remove(server)
+
+
+@pytest.fixture(scope="session")
+def mock_auth(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MockAuthServer]:
+    """A mock auth server for the whole session (settings: ini, then CLI)."""
+    config = request.config
+    server = _start(config, _configured_settings(config), tmp_path_factory)
+    config.stash[_SESSION_SERVER] = server
+    try:
+        yield server
+    finally:
+        _stop(config, server)
+        del config.stash[_SESSION_SERVER]
+
+
+@pytest.fixture
+def mock_auth_reset(mock_auth: MockAuthServer) -> MockAuthServer:
+    """``mock_auth``, reset to its initial state before this test."""
+    mock_auth.reset()
+    return mock_auth
+
+
+@pytest.fixture
+def mock_auth_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MockAuthFactory]:
+    """Starts servers with their own settings; all stop after the test."""
+    config = request.config
+    started: list[MockAuthServer] = []
+
+    def start(**settings: object) -> MockAuthServer:
+        server = _start(config, dict(settings), tmp_path_factory)
+        started.append(server)
+        request.node.stash.setdefault(_USED, []).append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in reversed(started):
+            _stop(config, server)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Where each running server's log stands as the test begins: a failing
+    # test's report shows the session server's output from there on.
+    running = item.config.stash.get(_RUNNING, [])
+    item.stash[_OFFSETS] = {id(server): server.log_size() for server in running}
+
+
+def _servers_of(item: pytest.Item) -> list[MockAuthServer]:
+    servers = list(item.stash.get(_USED, []))
+    session = item.config.stash.get(_SESSION_SERVER, None)
+    if session is not None and "mock_auth" in getattr(item, "fixturenames", ()):
+        servers.insert(0, session)
+    return servers
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if not report.failed:
+        return
+    offsets = item.stash.get(_OFFSETS, {})
+    for server in _servers_of(item):
+        text = server.log_text(offsets.get(id(server), 0)).rstrip("\n")
+        where = server.log_path
+        report.sections.append(
+            (
+                f"mock-auth-server log ({server._url or 'not started'})",
+                f"{text or '(no output)'}\n(full log: {where})",
+            )
+        )
