@@ -25,7 +25,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// JWT signing algorithm (HMAC only: the chat-api shares the secret).
+/// JWT signing algorithm: HMAC with the shared secret, or an asymmetric key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum JwtAlgorithm {
     /// HMAC-SHA256 (default).
@@ -37,6 +37,27 @@ pub enum JwtAlgorithm {
     /// HMAC-SHA512.
     #[value(name = "HS512", alias = "hs512")]
     Hs512,
+    /// RSA PKCS#1 v1.5 with SHA-256 (RSA 2048 key).
+    #[value(name = "RS256", alias = "rs256")]
+    Rs256,
+    /// RSA PKCS#1 v1.5 with SHA-384.
+    #[value(name = "RS384", alias = "rs384")]
+    Rs384,
+    /// RSA PKCS#1 v1.5 with SHA-512.
+    #[value(name = "RS512", alias = "rs512")]
+    Rs512,
+    /// RSA-PSS with SHA-256.
+    #[value(name = "PS256", alias = "ps256")]
+    Ps256,
+    /// ECDSA P-256 with SHA-256.
+    #[value(name = "ES256", alias = "es256")]
+    Es256,
+    /// ECDSA P-384 with SHA-384.
+    #[value(name = "ES384", alias = "es384")]
+    Es384,
+    /// Ed25519.
+    #[value(name = "EdDSA", alias = "eddsa", alias = "EDDSA")]
+    EdDsa,
 }
 
 impl From<JwtAlgorithm> for Algorithm {
@@ -45,8 +66,118 @@ impl From<JwtAlgorithm> for Algorithm {
             JwtAlgorithm::Hs256 => Algorithm::HS256,
             JwtAlgorithm::Hs384 => Algorithm::HS384,
             JwtAlgorithm::Hs512 => Algorithm::HS512,
+            JwtAlgorithm::Rs256 => Algorithm::RS256,
+            JwtAlgorithm::Rs384 => Algorithm::RS384,
+            JwtAlgorithm::Rs512 => Algorithm::RS512,
+            JwtAlgorithm::Ps256 => Algorithm::PS256,
+            JwtAlgorithm::Es256 => Algorithm::ES256,
+            JwtAlgorithm::Es384 => Algorithm::ES384,
+            JwtAlgorithm::EdDsa => Algorithm::EdDSA,
         }
     }
+}
+
+impl JwtAlgorithm {
+    /// Whether it is one of the HMAC algorithms.
+    pub fn is_hmac(self) -> bool {
+        matches!(self, Self::Hs256 | Self::Hs384 | Self::Hs512)
+    }
+}
+
+/// What a second use of a rotated refresh token does (`REFRESH_REUSE`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefreshReuse {
+    /// Refuse it (`token_revoked` / `invalid_grant`).
+    Reject,
+    /// Refuse it and revoke every token of its login (RFC 9700 4.14).
+    RevokeFamily,
+}
+
+/// Signing keys, issuer names and the public URL (contract section 8).
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyConfig {
+    /// Algorithm of ID tokens (and of the key set) when JWT_ALGORITHM is HS*: RS256, RS384, RS512, PS256, ES256, ES384 or EdDSA.
+    #[arg(
+        long,
+        env = "ID_TOKEN_ALGORITHM",
+        value_enum,
+        default_value = "RS256",
+        ignore_case = true
+    )]
+    pub id_token_algorithm: JwtAlgorithm,
+
+    /// PEM (PKCS#8) private key to sign with instead of a key generated at start.
+    #[arg(long, env = "JWT_PRIVATE_KEY_FILE", value_name = "PATH", value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// Base of every URL in the discovery metadata (default: http://HOST:PORT as bound).
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Further `iss` values this server's own verification accepts, comma-separated.
+    #[arg(long, env = "JWT_ISSUER_ALIASES", default_value = "")]
+    pub jwt_issuer_aliases: String,
+}
+
+impl KeyConfig {
+    /// The aliases, trimmed, empty entries dropped.
+    pub fn issuer_aliases(&self) -> Vec<String> {
+        self.jwt_issuer_aliases
+            .split(',')
+            .map(str::trim)
+            .filter(|alias| !alias.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// OAuth 2.0 / OpenID Connect settings (contract section 9).
+#[derive(Debug, Clone, clap::Args)]
+pub struct OAuthConfig {
+    /// JSON file of OAuth clients; when set, only those clients are accepted.
+    #[arg(long, env = "OAUTH_CLIENTS_FILE", value_name = "PATH", value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
+    pub oauth_clients_file: Option<PathBuf>,
+}
+
+/// The test control plane and the journal (contract sections 10 and 11).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DevConfig {
+    /// When set, every dev endpoint requires it as header X-Dev-Api-Key.
+    #[arg(long, env = "DEV_API_KEY", hide_env_values = true)]
+    pub dev_api_key: Option<String>,
+
+    /// Reuse of a rotated refresh token: reject, or revoke-family (RFC 9700 4.14).
+    #[arg(
+        long,
+        env = "REFRESH_REUSE",
+        value_enum,
+        default_value = "reject",
+        ignore_case = true
+    )]
+    pub refresh_reuse: RefreshReuse,
+
+    /// Fake users added at start after the seed users (0 to 100000).
+    #[arg(long, env = "SEED_FAKE_USERS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub seed_fake_users: u32,
+
+    /// Seed of the fake users' generator: the same seed gives the same users.
+    #[arg(long, env = "SEED_FAKE_USERS_SEED", default_value_t = 0)]
+    pub seed_fake_users_seed: u64,
+
+    /// Requests the journal keeps (0 turns it off).
+    #[arg(long, env = "JOURNAL_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub journal_size: u32,
 }
 
 /// The server's whole configuration (see the README's configuration table).
@@ -73,7 +204,7 @@ pub struct Config {
     #[arg(long, env = "JWT_SECRET", default_value = DEFAULT_JWT_SECRET, value_parser = non_empty, hide_env_values = true)]
     pub jwt_secret: String,
 
-    /// Signing algorithm: HS256, HS384 or HS512.
+    /// Signing algorithm of access and refresh tokens: HS256, HS384, HS512, RS256, RS384, RS512, PS256, ES256, ES384 or EdDSA.
     #[arg(
         long,
         env = "JWT_ALGORITHM",
@@ -149,6 +280,18 @@ pub struct Config {
         ignore_case = true
     )]
     pub log_format: LogFormat,
+
+    /// Keys, issuer and public URL.
+    #[command(flatten)]
+    pub keys: KeyConfig,
+
+    /// OAuth 2.0 and OpenID Connect.
+    #[command(flatten)]
+    pub oauth: OAuthConfig,
+
+    /// Control plane and journal.
+    #[command(flatten)]
+    pub dev: DevConfig,
 }
 
 impl Default for Config {
@@ -190,11 +333,60 @@ impl Config {
         {
             self.seed_users_file = None;
         }
+        for path in [
+            &mut self.keys.jwt_private_key_file,
+            &mut self.oauth.oauth_clients_file,
+        ] {
+            if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                *path = None;
+            }
+        }
+        if self
+            .keys
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.trim().is_empty())
+        {
+            self.keys.public_url = None;
+        }
+        if self
+            .dev
+            .dev_api_key
+            .as_deref()
+            .is_some_and(|k| k.is_empty())
+        {
+            self.dev.dev_api_key = None;
+        }
         self
+    }
+
+    /// The algorithm of the asymmetric key set: JWT_ALGORITHM when it is
+    /// asymmetric, otherwise ID_TOKEN_ALGORITHM.
+    pub fn asymmetric_algorithm(&self) -> Algorithm {
+        if self.jwt_algorithm.is_hmac() {
+            self.keys.id_token_algorithm.into()
+        } else {
+            self.jwt_algorithm.into()
+        }
+    }
+
+    /// Whether `JWT_ISSUER` is an absolute http(s) URL (then it is the OIDC issuer too).
+    pub fn issuer_is_url(&self) -> bool {
+        self.jwt_issuer.starts_with("http://") || self.jwt_issuer.starts_with("https://")
     }
 
     /// Checks what single values cannot: relations between settings.
     pub fn validate(&self) -> Result<(), String> {
+        if self.keys.id_token_algorithm.is_hmac() {
+            return Err("ID_TOKEN_ALGORITHM (--id-token-algorithm) must be asymmetric: RS256, RS384, RS512, PS256, ES256, ES384 or EdDSA".to_owned());
+        }
+        if let Some(url) = &self.keys.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!(
+                "PUBLIC_URL (--public-url): '{url}' is not an absolute http(s) URL"
+            ));
+        }
         if self.mock_delay_min_ms > self.mock_delay_max_ms {
             return Err(format!(
                 "MOCK_DELAY_MIN_MS (--mock-delay-min-ms) is {} but MOCK_DELAY_MAX_MS is {}: the minimum must not exceed the maximum",
@@ -351,7 +543,7 @@ mod tests {
     #[test]
     fn variable_names_lists_every_setting_with_an_env_name() {
         let names = variable_names();
-        assert_eq!(names.len(), 19, "{names:?}");
+        assert_eq!(names.len(), 29, "{names:?}");
         for name in ["HOST", "JWT_SECRET", "MOCK_ERROR_STATUS", "LOG_FORMAT"] {
             assert!(names.iter().any(|n| n == name), "{name} missing");
         }

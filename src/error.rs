@@ -62,6 +62,23 @@ pub enum ApiError {
     /// 401: the token's user no longer exists (e.g. after a reset).
     #[error("User no longer exists")]
     UserNotFound,
+    /// 401: the user was disabled through the control plane.
+    #[error("User is disabled")]
+    UserDisabled,
+    /// An OAuth 2.0 error (RFC 6749 section 5.2): `{"error", "error_description"}`
+    /// beside `detail` and `code` (= `error`), with `Cache-Control: no-store`.
+    #[error("{description}")]
+    OAuth {
+        /// 400, or 401 for `invalid_client`.
+        status: StatusCode,
+        /// The RFC's error name (`invalid_grant`, ..).
+        error: &'static str,
+        /// A human sentence.
+        description: String,
+        /// Whether the client authenticated with HTTP Basic (then a 401
+        /// carries `WWW-Authenticate: Basic`).
+        basic: bool,
+    },
     /// Any 4xx/5xx asked for by fault injection.
     #[error("Simulated {} error", .0.as_u16())]
     Simulated(StatusCode),
@@ -98,7 +115,9 @@ impl ApiError {
             | Self::TokenExpired
             | Self::WrongTokenType { .. }
             | Self::TokenRevoked
-            | Self::UserNotFound => StatusCode::UNAUTHORIZED,
+            | Self::UserNotFound
+            | Self::UserDisabled => StatusCode::UNAUTHORIZED,
+            Self::OAuth { status, .. } => *status,
             Self::Simulated(status) => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,6 +142,8 @@ impl ApiError {
             Self::WrongTokenType { .. } => "wrong_token_type",
             Self::TokenRevoked => "token_revoked",
             Self::UserNotFound => "user_not_found",
+            Self::UserDisabled => "user_disabled",
+            Self::OAuth { error, .. } => error,
             Self::Simulated(_) => "simulated_error",
             Self::Internal(_) => "internal_error",
         }
@@ -137,7 +158,18 @@ impl ApiError {
                 | Self::WrongTokenType { .. }
                 | Self::TokenRevoked
                 | Self::UserNotFound
+                | Self::UserDisabled
         )
+    }
+
+    /// An OAuth 2.0 error answered with 400.
+    pub fn oauth(error: &'static str, description: impl Into<String>) -> Self {
+        Self::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+            basic: false,
+        }
     }
 
     /// Shorthand for a 422 naming a field.
@@ -151,6 +183,34 @@ impl IntoResponse for ApiError {
         let status = self.status();
         if let Self::Internal(cause) = &self {
             tracing::error!(%cause, "internal error");
+        }
+        if let Self::OAuth {
+            error,
+            description,
+            basic,
+            ..
+        } = &self
+        {
+            let body = serde_json::json!({
+                "error": error, "error_description": description,
+                "detail": description, "code": error,
+            });
+            let mut response = (status, axum::Json(body)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            if status == StatusCode::UNAUTHORIZED {
+                let challenge = if *basic {
+                    r#"Basic realm="mock-auth-server""#
+                } else {
+                    r#"Bearer error="invalid_token""#
+                };
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                );
+            }
+            return response;
         }
         let body = ErrorBody {
             detail: self.to_string(),

@@ -152,11 +152,17 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, app).await?;
-        let subject = app.tokens.verify_access(&token)?;
+        let subject = app.tokens.verify_access(&token).await?;
+        if let Some(jti) = &subject.jti {
+            app.revoked.check_access(jti)?;
+        }
         let user = app
             .users
-            .find_by_id(&subject)
+            .find_by_id(&subject.sub)
             .ok_or(ApiError::UserNotFound)?;
+        if user.disabled {
+            return Err(ApiError::UserDisabled);
+        }
         Ok(Self(user))
     }
 }

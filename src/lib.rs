@@ -6,22 +6,31 @@
 //! [`server`] binds and runs; [`routes`] holds the handlers; [`store`],
 //! [`auth`] and [`metrics`] hold the data; [`middleware`] and [`extract`]
 //! give every error the contract's JSON form ([`error`]); [`docs`] serves
-//! the OpenAPI document and its UIs.
+//! the OpenAPI document and its UIs. Part II: [`clock`] (the one clock),
+//! [`auth::keys`] (the key set), [`oauth`], [`dev`] (the control plane),
+//! [`faults`] (the fault engine), [`journal`], [`ui`] and [`cli`].
 
 pub mod app;
 pub mod auth;
+pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod dev;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod faults;
+pub mod journal;
 pub mod metrics;
 pub mod middleware;
+pub mod oauth;
 pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod ui;
 pub mod validation;
 
 pub use app::{build_app, build_state};

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use mock_auth_server::{Server, config, telemetry};
 
 fn main() -> ExitCode {
+    if let Some(code) = mock_auth_server::cli::run_subcommand() {
+        return code;
+    }
     // Configuration is loaded before the runtime starts: `.env` loading sets
     // environment variables, which is only sound while one thread runs.
     let config = match config::load() {

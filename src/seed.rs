@@ -30,6 +30,12 @@ pub struct SeedUser {
     pub password: Option<String>,
     /// Or a ready bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
     pub password_hash: Option<String>,
+    /// Custom claims for the user's tokens.
+    #[serde(default)]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The OIDC `email_verified` claim (default true).
+    #[serde(default)]
+    pub email_verified: Option<bool>,
 }
 
 /// The contract's five test users.
@@ -74,6 +80,8 @@ pub fn default_users() -> Vec<SeedUser> {
         roles: Some(roles.iter().map(|r| (*r).to_owned()).collect()),
         password: Some(DEFAULT_PASSWORD.to_owned()),
         password_hash: None,
+        claims: None,
+        email_verified: None,
     })
     .collect()
 }
@@ -111,8 +119,11 @@ fn check(user: &SeedUser) -> Result<(), String> {
 
 /// Turns seed entries into stored users, hashing plain passwords concurrently
 /// on the blocking pool.
-pub async fn build_users(seed: Vec<SeedUser>, cost: u32) -> Result<Vec<User>, String> {
-    let created_at = OffsetDateTime::now_utc();
+pub async fn build_users(
+    seed: Vec<SeedUser>,
+    cost: u32,
+    created_at: OffsetDateTime,
+) -> Result<Vec<User>, String> {
     let default_roles: Arc<[String]> = Arc::from(vec!["user".to_owned()]);
     let hashes = seed.iter().map(|user| {
         let plain = user.password.clone();
@@ -142,6 +153,9 @@ pub async fn build_users(seed: Vec<SeedUser>, cost: u32) -> Result<Vec<User>, St
                 roles: entry.roles.map_or_else(|| default_roles.clone(), Arc::from),
                 created_at,
                 password_hash: hash?,
+                claims: Arc::new(entry.claims.unwrap_or_default()),
+                email_verified: entry.email_verified.unwrap_or(true),
+                disabled: false,
             })
         })
         .collect()
@@ -204,8 +218,12 @@ mod tests {
             roles: None,
             password: Some("secret-pass".into()),
             password_hash: None,
+            claims: None,
+            email_verified: None,
         };
-        let users = build_users(vec![entry], 4).await.unwrap();
+        let users = build_users(vec![entry], 4, OffsetDateTime::UNIX_EPOCH)
+            .await
+            .unwrap();
         assert!(users[0].id.starts_with("user-"));
         assert_eq!(&*users[0].email, "zed@example.com");
         assert_eq!(&*users[0].roles, ["user"]);

@@ -146,6 +146,11 @@ impl Server {
             state,
         } = self;
         let sweeper = tokio::spawn(sweep_revoked(state.clone()));
+        // The start key (an RSA key takes a while) is made now, off the
+        // start path: the banner is already out, and only a request that
+        // needs the key before it is ready waits for it.
+        let warm = state.clone();
+        tokio::spawn(async move { warm.keys().warm_up().await });
         let header_timeout = Duration::from_secs(state.config.header_read_timeout_secs);
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -292,7 +297,7 @@ async fn sweep_revoked(state: AppState) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
         every.tick().await;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let now = state.clock.unix();
         let left = state.revoked.sweep(now);
         tracing::debug!(left, "swept expired revoked tokens");
     }

@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
@@ -32,11 +33,17 @@ pub struct User {
     pub created_at: OffsetDateTime,
     /// bcrypt hash of the password.
     pub password_hash: String,
+    /// Custom claims, copied into access and ID tokens and userinfo.
+    pub claims: Arc<Map<String, Value>>,
+    /// The OIDC `email_verified` claim.
+    pub email_verified: bool,
+    /// A disabled user cannot log in and their tokens are refused (`user_disabled`).
+    pub disabled: bool,
 }
 
 /// The public view of a user: what every response shows.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-#[schema(example = json!({"id": "test-user-123", "email": "alice@example.com", "name": "Alice Johnson", "roles": ["admin", "user"], "created_at": "2026-11-25T10:00:00Z"}))]
+#[schema(example = json!({"id": "test-user-123", "email": "alice@example.com", "name": "Alice Johnson", "roles": ["admin", "user"], "created_at": "2026-11-25T10:00:00Z", "claims": {}, "email_verified": true, "disabled": false}))]
 pub struct UserView {
     /// The user's id (`sub` of their tokens).
     pub id: String,
@@ -48,6 +55,13 @@ pub struct UserView {
     pub roles: Vec<String>,
     /// RFC 3339 UTC creation time.
     pub created_at: String,
+    /// Custom claims, copied into the user's tokens and userinfo.
+    #[schema(value_type = Object)]
+    pub claims: Map<String, Value>,
+    /// Whether the email counts as verified (OIDC `email_verified`).
+    pub email_verified: bool,
+    /// Whether the user is disabled (login and tokens refused with `user_disabled`).
+    pub disabled: bool,
 }
 
 impl User {
@@ -59,6 +73,9 @@ impl User {
             name: self.name.clone(),
             roles: self.roles.to_vec(),
             created_at: rfc3339(self.created_at),
+            claims: (*self.claims).clone(),
+            email_verified: self.email_verified,
+            disabled: self.disabled,
         }
     }
 }
@@ -216,6 +233,9 @@ mod tests {
             roles: Arc::from(vec!["user".to_owned()]),
             created_at: OffsetDateTime::UNIX_EPOCH,
             password_hash: String::new(),
+            claims: Arc::default(),
+            email_verified: true,
+            disabled: false,
         }
     }
 

@@ -20,6 +20,18 @@ use serde_json::{Value, json};
 
 const SECRET: &str = "dev-secret-key-change-in-production";
 
+/// Runs one of the verifier's futures to completion (HS256 keys never
+/// wait, so a current-thread runtime per thread is enough).
+fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+    }
+    RUNTIME.with(|runtime| runtime.block_on(future))
+}
+
 fn keys() -> TokenKeys {
     TokenKeys::from_config(&Config::default())
 }
@@ -32,6 +44,9 @@ fn alice() -> User {
         roles: Arc::from(vec!["admin".to_owned(), "user".to_owned()]),
         created_at: time::OffsetDateTime::UNIX_EPOCH,
         password_hash: String::new(),
+        claims: Arc::default(),
+        email_verified: true,
+        disabled: false,
     }
 }
 
@@ -54,6 +69,10 @@ fn valid_claims(sub: String, token_type: &str) -> Claims {
         jti: uuid::Uuid::now_v7().to_string(),
         iss: "mock-auth-server".to_owned(),
         aud: None,
+        nbf: None,
+        client_id: None,
+        scope: None,
+        extra: serde_json::Map::new(),
     }
 }
 
@@ -145,21 +164,21 @@ proptest! {
     #[test]
     fn the_verifier_refuses_any_string(token in any::<String>()) {
         let keys = keys();
-        prop_assert!(keys.verify(&token, TokenType::Access).is_err());
-        prop_assert!(keys.verify(&token, TokenType::Refresh).is_err());
+        prop_assert!(run(keys.verify(&token, TokenType::Access)).is_err());
+        prop_assert!(run(keys.verify(&token, TokenType::Refresh)).is_err());
     }
 
     #[test]
     fn the_verifier_refuses_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let token = String::from_utf8_lossy(&bytes);
-        prop_assert!(keys().verify(&token, TokenType::Access).is_err());
+        prop_assert!(run(keys().verify(&token, TokenType::Access)).is_err());
     }
 
     #[test]
     fn the_verifier_refuses_jwt_shaped_noise(
         token in "[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,200}\\.[A-Za-z0-9_-]{0,90}",
     ) {
-        prop_assert!(keys().verify(&token, TokenType::Access).is_err());
+        prop_assert!(run(keys().verify(&token, TokenType::Access)).is_err());
     }
 
     #[test]
@@ -168,16 +187,16 @@ proptest! {
         refresh in any::<bool>(),
     ) {
         let keys = keys();
-        let pair = keys.issue_pair(&alice()).expect("issued");
+        let pair = run(keys.issue_pair(&alice())).expect("issued");
         let (token, kind) = if refresh {
             (pair.refresh_token, TokenType::Refresh)
         } else {
             (pair.access_token, TokenType::Access)
         };
-        prop_assert!(keys.verify(&token, kind).is_ok());
+        prop_assert!(run(keys.verify(&token, kind)).is_ok());
         let mutated = mutations.iter().fold(token.clone(), |t, m| apply(&t, m));
         if mutated != token {
-            let verdict = keys.verify(&mutated, kind);
+            let verdict = run(keys.verify(&mutated, kind));
             prop_assert!(verdict.is_err(), "accepted a mutation: {mutated} from {token}");
         }
     }
@@ -195,7 +214,7 @@ proptest! {
             &EncodingKey::from_secret(secret.as_bytes()),
         )
         .expect("signed");
-        let error = keys().verify(&token, TokenType::Access).expect_err("must be refused");
+        let error = run(keys().verify(&token, TokenType::Access)).expect_err("must be refused");
         prop_assert_eq!(error.code(), "invalid_token");
     }
 
@@ -204,7 +223,7 @@ proptest! {
         let header = base64url(json!({"alg": alg, "typ": "JWT"}).to_string().as_bytes());
         let payload = base64url(&serde_json::to_vec(&valid_claims(sub, "access")).expect("json"));
         for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
-            prop_assert!(keys().verify(&token, TokenType::Access).is_err(), "accepted {token}");
+            prop_assert!(run(keys().verify(&token, TokenType::Access)).is_err(), "accepted {token}");
         }
     }
 
@@ -214,9 +233,9 @@ proptest! {
         token_type in prop_oneof![Just("access".to_owned()), Just("refresh".to_owned()), ".{0,12}"],
     ) {
         let keys = keys();
-        let token = keys.sign(&valid_claims(sub.clone(), &token_type)).expect("signed");
+        let token = run(keys.sign(&valid_claims(sub.clone(), &token_type))).expect("signed");
         for expected in [TokenType::Access, TokenType::Refresh] {
-            let verdict = keys.verify(&token, expected);
+            let verdict = run(keys.verify(&token, expected));
             if token_type == expected.as_str() {
                 prop_assert_eq!(verdict.expect("valid").sub, sub.clone());
             } else {
@@ -231,8 +250,8 @@ proptest! {
         let mut claims = valid_claims("test-user-123".into(), "access");
         claims.iat = now() - age - 60;
         claims.exp = now() - age;
-        let token = keys.sign(&claims).expect("signed");
-        prop_assert_eq!(keys.verify(&token, TokenType::Access).expect_err("expired").code(), "token_expired");
+        let token = run(keys.sign(&claims)).expect("signed");
+        prop_assert_eq!(run(keys.verify(&token, TokenType::Access)).expect_err("expired").code(), "token_expired");
     }
 
     #[test]

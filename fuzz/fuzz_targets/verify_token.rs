@@ -14,15 +14,26 @@ use mock_auth_server::config::Config;
 /// Built once: the keys and rules of the default configuration.
 static KEYS: LazyLock<TokenKeys> = LazyLock::new(|| TokenKeys::from_config(&Config::default()));
 
+/// The verifier is async (asymmetric keys may still be in the making); with
+/// the default HS256 keys it never waits, so a current-thread runtime does.
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+});
+
 fuzz_target!(|data: &[u8]| {
     let Ok(token) = std::str::from_utf8(data) else {
         // The server only ever sees tokens as text; try the lossy form too.
-        let _ = KEYS.verify(&String::from_utf8_lossy(data), TokenType::Access);
+        let _ = RUNTIME.block_on(KEYS.verify(&String::from_utf8_lossy(data), TokenType::Access));
         return;
     };
     for kind in [TokenType::Access, TokenType::Refresh] {
-        if let Ok(claims) = KEYS.verify(token, kind) {
-            let resigned = KEYS.sign(&claims).expect("claims that verified can be signed");
+        if let Ok(claims) = RUNTIME.block_on(KEYS.verify(token, kind)) {
+            let resigned = RUNTIME
+                .block_on(KEYS.sign(&claims))
+                .expect("claims that verified can be signed");
             assert_eq!(resigned, token, "accepted a token the server did not sign");
         }
     }

@@ -23,6 +23,9 @@ pub struct RevocationList {
     revoked: DashMap<String, i64>,
     /// The latest reset; tokens whose jti sorts before it are revoked.
     reset_marker: RwLock<Option<Uuid>>,
+    /// Revoked access jtis -> the token's `exp` (RFC 7009 revocation, family
+    /// revocation), swept like the refresh ones.
+    revoked_access: DashMap<String, i64>,
 }
 
 impl RevocationList {
@@ -60,7 +63,39 @@ impl RevocationList {
     /// Drops revoked jtis whose token has expired anyway; returns how many remain.
     pub fn sweep(&self, now: i64) -> usize {
         self.revoked.retain(|_, exp| *exp >= now);
-        self.revoked.len()
+        self.revoked_access.retain(|_, exp| *exp >= now);
+        self.revoked.len() + self.revoked_access.len()
+    }
+
+    /// Refuses an access token from now on (until its `exp`).
+    pub fn revoke_access(&self, jti: &str, exp: i64) {
+        self.revoked_access.insert(jti.to_owned(), exp);
+    }
+
+    /// Revokes a refresh token without consuming it (RFC 7009, families);
+    /// returns whether it was live before.
+    pub fn revoke_refresh(&self, jti: &str, exp: i64) -> bool {
+        self.revoked.insert(jti.to_owned(), exp).is_none()
+    }
+
+    /// Whether a refresh token is revoked (used, logged out, revoked, or
+    /// issued before the latest reset).
+    pub fn is_refresh_revoked(&self, claims: &Claims) -> bool {
+        self.issued_before_reset(claims) || self.revoked.contains_key(&claims.jti)
+    }
+
+    /// `token_revoked` for a revoked access token. An empty set is the
+    /// common case, checked without hashing the jti.
+    pub fn check_access(&self, jti: &str) -> Result<(), ApiError> {
+        if !self.revoked_access.is_empty() && self.revoked_access.contains_key(jti) {
+            return Err(ApiError::TokenRevoked);
+        }
+        Ok(())
+    }
+
+    /// Forgets every revoked access jti (the control plane's reset).
+    pub fn clear_access(&self) {
+        self.revoked_access.clear();
     }
 
     /// Number of individually revoked jtis.
@@ -110,6 +145,10 @@ mod tests {
             jti: Uuid::now_v7().to_string(),
             iss: "mock-auth-server".into(),
             aud: None,
+            nbf: None,
+            client_id: None,
+            scope: None,
+            extra: serde_json::Map::new(),
         }
     }
 

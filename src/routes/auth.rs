@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,8 +75,8 @@ pub struct TokenPair {
     pub user: UserView,
 }
 
-fn token_pair(app: &AppState, user: &User) -> ApiResult<Json<TokenPair>> {
-    let pair = app.tokens.issue_pair(user)?;
+async fn token_pair(app: &AppState, user: &User) -> ApiResult<Json<TokenPair>> {
+    let pair = app.tokens.issue_pair(user).await?;
     Ok(Json(TokenPair {
         access_token: pair.access_token,
         refresh_token: pair.refresh_token,
@@ -118,11 +117,14 @@ async fn register(
         email: email.into(),
         name,
         roles: app.users.default_roles(),
-        created_at: OffsetDateTime::now_utc(),
+        created_at: app.clock.now(),
         password_hash,
+        claims: std::sync::Arc::default(),
+        email_verified: true,
+        disabled: false,
     })?;
     tracing::info!(user_id = %user.id, "user registered");
-    Ok((StatusCode::CREATED, token_pair(&app, &user)?))
+    Ok((StatusCode::CREATED, token_pair(&app, &user).await?))
 }
 
 /// Log in with email and password.
@@ -157,7 +159,8 @@ async fn login(
     let too_long = req.password.len() > validation::MAX_PASSWORD_BYTES;
     let matches = passwords::verify(req.password, hash).await?;
     match user {
-        Some(user) if matches && !too_long => token_pair(&app, &user),
+        Some(user) if matches && !too_long && user.disabled => Err(ApiError::UserDisabled),
+        Some(user) if matches && !too_long => token_pair(&app, &user).await,
         _ => Err(ApiError::InvalidCredentials),
     }
 }
@@ -178,8 +181,8 @@ async fn refresh(
     State(app): State<AppState>,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
-    let user = consume_refresh_token(&app, &req)?;
-    token_pair(&app, &user)
+    let user = consume_refresh_token(&app, &req).await?;
+    token_pair(&app, &user).await
 }
 
 /// Log out: revoke the refresh token.
@@ -196,21 +199,29 @@ async fn logout(
     State(app): State<AppState>,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
-    consume_refresh_token(&app, &req)?;
+    consume_refresh_token(&app, &req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Verifies and revokes a refresh token; returns its (still existing) user.
-fn consume_refresh_token(app: &AppState, req: &RefreshRequest) -> ApiResult<std::sync::Arc<User>> {
+async fn consume_refresh_token(
+    app: &AppState,
+    req: &RefreshRequest,
+) -> ApiResult<std::sync::Arc<User>> {
     let token = req.refresh_token.trim();
     if token.is_empty() {
         return Err(ApiError::validation("refresh_token", "must not be empty"));
     }
-    let claims = app.tokens.verify(token, TokenType::Refresh)?;
+    let claims = app.tokens.verify(token, TokenType::Refresh).await?;
     app.revoked.consume(&claims)?;
-    app.users
+    let user = app
+        .users
         .find_by_id(&claims.sub)
-        .ok_or(ApiError::UserNotFound)
+        .ok_or(ApiError::UserNotFound)?;
+    if user.disabled {
+        return Err(ApiError::UserDisabled);
+    }
+    Ok(user)
 }
 
 /// The user of the access token.

@@ -15,7 +15,8 @@ async fn login_returns_token_pair_with_user_and_lifetimes() {
     assert_eq!(
         pair["user"],
         json!({"id": "test-user-123", "email": "alice@example.com", "name": "Alice Johnson",
-               "roles": ["admin", "user"], "created_at": pair["user"]["created_at"]})
+               "roles": ["admin", "user"], "created_at": pair["user"]["created_at"],
+               "claims": {}, "email_verified": true, "disabled": false})
     );
     let created_at = pair["user"]["created_at"].as_str().unwrap();
     assert!(
@@ -472,9 +473,10 @@ async fn refresh_for_a_user_reset_away_is_user_not_found() {
             pair["refresh_token"].as_str().unwrap(),
             mock_auth_server::auth::tokens::TokenType::Refresh,
         )
+        .await
         .unwrap();
     claims.jti = uuid::Uuid::now_v7().to_string();
-    let token = app.sign(&claims);
+    let token = app.sign(&claims).await;
     let response = app
         .post_json("/api/auth/refresh", &json!({"refresh_token": token}))
         .await;

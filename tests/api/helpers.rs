@@ -128,8 +128,8 @@ impl TestApp {
     }
 
     /// Signs arbitrary claims with this server's key (a forged-but-valid token).
-    pub fn sign(&self, claims: &Claims) -> String {
-        self.state.tokens.sign(claims).expect("signed")
+    pub async fn sign(&self, claims: &Claims) -> String {
+        self.state.tokens.sign(claims).await.expect("signed")
     }
 }
 

@@ -1,0 +1,11 @@
+//! Server-rendered pages: the dashboard at `/` and the OAuth login page,
+//! with every asset embedded in the binary.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The dashboard's routes (`/`, `/ui/...`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
