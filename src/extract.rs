@@ -153,7 +153,14 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, app).await?;
         let subject = app.tokens.verify_access(&token).await?;
+        let note = parts.extensions.get::<crate::journal::Note>();
+        if let Some(note) = note {
+            note.user(&subject.sub);
+        }
         if let Some(jti) = &subject.jti {
+            if let Some(note) = note {
+                note.presented(jti);
+            }
             app.revoked.check_access(jti)?;
         }
         let user = app

@@ -12,6 +12,7 @@ use crate::auth::passwords;
 use crate::auth::tokens::TokenType;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AuthUser, Json};
+use crate::journal::Note;
 use crate::state::AppState;
 use crate::store::{User, UserView};
 use crate::validation;
@@ -75,8 +76,11 @@ pub struct TokenPair {
     pub user: UserView,
 }
 
-async fn token_pair(app: &AppState, user: &User) -> ApiResult<Json<TokenPair>> {
+async fn token_pair(app: &AppState, user: &User, note: &Note) -> ApiResult<Json<TokenPair>> {
     let pair = app.tokens.issue_pair(user).await?;
+    note.user(&user.id);
+    note.issued(&pair.access);
+    note.issued(&pair.refresh);
     Ok(Json(TokenPair {
         access_token: pair.access_token,
         refresh_token: pair.refresh_token,
@@ -101,6 +105,7 @@ async fn token_pair(app: &AppState, user: &User) -> ApiResult<Json<TokenPair>> {
     ))]
 async fn register(
     State(app): State<AppState>,
+    note: Note,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let email = validation::email(&req.email)?;
@@ -124,7 +129,7 @@ async fn register(
         disabled: false,
     })?;
     tracing::info!(user_id = %user.id, "user registered");
-    Ok((StatusCode::CREATED, token_pair(&app, &user).await?))
+    Ok((StatusCode::CREATED, token_pair(&app, &user, &note).await?))
 }
 
 /// Log in with email and password.
@@ -141,6 +146,7 @@ async fn register(
     ))]
 async fn login(
     State(app): State<AppState>,
+    note: Note,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<TokenPair>> {
     let email = req.email.trim().to_lowercase();
@@ -160,7 +166,7 @@ async fn login(
     let matches = passwords::verify(req.password, hash).await?;
     match user {
         Some(user) if matches && !too_long && user.disabled => Err(ApiError::UserDisabled),
-        Some(user) if matches && !too_long => token_pair(&app, &user).await,
+        Some(user) if matches && !too_long => token_pair(&app, &user, &note).await,
         _ => Err(ApiError::InvalidCredentials),
     }
 }
@@ -179,10 +185,14 @@ async fn login(
     ))]
 async fn refresh(
     State(app): State<AppState>,
+    note: Note,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
-    let user = consume_refresh_token(&app, &req).await?;
-    token_pair(&app, &user).await
+    let user = consume_refresh_token(&app, &req, &note).await?;
+    if let Some(parent) = note.snapshot().presented {
+        note.parent(&parent);
+    }
+    token_pair(&app, &user, &note).await
 }
 
 /// Log out: revoke the refresh token.
@@ -197,9 +207,10 @@ async fn refresh(
     ))]
 async fn logout(
     State(app): State<AppState>,
+    note: Note,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<StatusCode> {
-    consume_refresh_token(&app, &req).await?;
+    consume_refresh_token(&app, &req, &note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -207,12 +218,15 @@ async fn logout(
 async fn consume_refresh_token(
     app: &AppState,
     req: &RefreshRequest,
+    note: &Note,
 ) -> ApiResult<std::sync::Arc<User>> {
     let token = req.refresh_token.trim();
     if token.is_empty() {
         return Err(ApiError::validation("refresh_token", "must not be empty"));
     }
     let claims = app.tokens.verify(token, TokenType::Refresh).await?;
+    note.user(&claims.sub);
+    note.presented(&claims.jti);
     app.revoked.consume(&claims)?;
     let user = app
         .users
