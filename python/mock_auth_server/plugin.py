@@ -23,6 +23,7 @@ section ``mock-auth-server log (URL)``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -169,6 +170,22 @@ def _servers_of(item: pytest.Item) -> list[MockAuthServer]:
     return servers
 
 
+def _let_log_settle(server: MockAuthServer, quiet: float = 0.05, limit: float = 1.0) -> None:
+    """Waits (at most ``limit`` s) until the log has not grown for ``quiet`` s.
+
+    The server logs a request once its answer is sent, so the line of the
+    request that made the test fail may still be on its way to the file.
+    """
+    deadline = time.monotonic() + limit
+    size = server.log_size()
+    while server.running and time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = server.log_size()
+        if now == size:
+            return
+        size = now
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
     outcome = yield
@@ -177,6 +194,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     offsets = item.stash.get(_OFFSETS, {})
     for server in _servers_of(item):
+        _let_log_settle(server)
         text = server.log_text(offsets.get(id(server), 0)).rstrip("\n")
         where = server.log_path
         report.sections.append(
