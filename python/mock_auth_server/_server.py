@@ -7,6 +7,7 @@ environment of the project under test.
 from __future__ import annotations
 
 import atexit
+import bisect
 import json
 import os
 import re
@@ -18,7 +19,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from array import array
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Optional
@@ -28,6 +31,10 @@ from ._binary import find_binary
 #: The server's first line of output once it has bound its port (contract
 #: section 6); the port the system chose for ``PORT=0`` is read from it.
 _BANNER = re.compile(r"^listening on (http://(\[[^\]]+\]|[^:/\s]+):(\d+))\s*$")
+
+#: The time stamp that starts a log line, pretty (``2026-12-02T08:27:23.365367Z``)
+#: or JSON (``{"timestamp":"2026-12-02T08:27:23.365367Z",``).
+_STAMP = re.compile(rb'^(?:\{"timestamp":")?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z')
 
 #: What a server of this contract uses when a setting is not given.
 DEFAULTS = {
@@ -140,6 +147,10 @@ class MockAuthServer:
         self._process: Optional[subprocess.Popen[bytes]] = None
         self._reader: Optional[threading.Thread] = None
         self._banner = threading.Event()
+        # Where each line of output starts in the log, and when it was read:
+        # 16 bytes a line, so a long session's log costs little memory.
+        self._line_starts = array("q")
+        self._line_times = array("d")
         self._url: Optional[str] = None
         self._env: dict[str, str] = {}
         # Requests go straight to the server: an HTTP(S)_PROXY of the CI
@@ -197,6 +208,8 @@ class MockAuthServer:
         assert self._process is not None and self._process.stdout is not None
         assert self._log is not None
         for raw in iter(self._process.stdout.readline, b""):
+            self._line_starts.append(self._log.tell())
+            self._line_times.append(time.time())
             self._log.write(raw)
             self._log.flush()
             if self._url is None:
@@ -212,6 +225,12 @@ class MockAuthServer:
         self._banner.wait(max(0.0, deadline - time.monotonic()))
         if self._url is None:
             status = self._process.poll()
+            if status is None and self._reader is not None and not self._reader.is_alive():
+                # Its output ended: it is exiting; its status is a moment away.
+                try:
+                    status = self._process.wait(max(1.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    status = None
             why = (
                 f"exited with status {status} before it listened"
                 if status is not None
@@ -310,6 +329,35 @@ class MockAuthServer:
                 return log.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def log_since(self, when: float) -> str:
+        """The lines of output that belong after ``when`` (a ``time.time()``).
+
+        A line's time is its own time stamp when it has one (the server's log
+        lines), else the time it was read; the file can lag the server by a
+        few lines, so a line written before ``when`` but read after it is
+        still left out.
+        """
+        if self._log_path is None:
+            return ""
+        count = len(self._line_starts)
+        first = bisect.bisect_left(self._line_times, when - 1.0, 0, count)
+        if first >= count:
+            return ""
+        base = self._line_starts[first]
+        try:
+            with open(self._log_path, "rb") as log:
+                log.seek(base)
+                chunk = log.read()
+        except OSError:
+            return ""
+        kept = []
+        for index in range(first, count):
+            end = self._line_starts[index + 1] - base if index + 1 < count else len(chunk)
+            line = chunk[self._line_starts[index] - base : end]
+            if (_stamp_of(line) or self._line_times[index]) >= when:
+                kept.append(line)
+        return b"".join(kept).decode("utf-8", "replace")
 
     def _tail(self, lines: int = 20) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
@@ -492,6 +540,16 @@ class MockAuthServer:
 
     def __repr__(self) -> str:
         return f"<MockAuthServer {self._url or 'not started'}>"
+
+
+def _stamp_of(line: bytes) -> Optional[float]:
+    """The POSIX time of a log line's own time stamp, if it starts with one."""
+    match = _STAMP.match(line)
+    if match is None:
+        return None
+    stamp = datetime.strptime(match.group(1).decode(), "%Y-%m-%dT%H:%M:%S")
+    fraction = float(match.group(2) or 0)
+    return (stamp.replace(tzinfo=timezone.utc) + timedelta(seconds=fraction)).timestamp()
 
 
 def _query_value(value: object) -> str:

@@ -34,7 +34,7 @@ from ._server import MockAuthServer
 _RUNNING = pytest.StashKey[list[MockAuthServer]]()
 _SESSION_SERVER = pytest.StashKey[MockAuthServer]()
 _USED = pytest.StashKey[list[MockAuthServer]]()
-_OFFSETS = pytest.StashKey[dict[int, int]]()
+_STARTED = pytest.StashKey[float]()
 
 
 class MockAuthFactory(Protocol):
@@ -156,10 +156,9 @@ def mock_auth_factory(
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    # Where each running server's log stands as the test begins: a failing
-    # test's report shows the session server's output from there on.
-    running = item.config.stash.get(_RUNNING, [])
-    item.stash[_OFFSETS] = {id(server): server.log_size() for server in running}
+    # When the test begins: a failing test's report shows the session
+    # server's output from then on.
+    item.stash[_STARTED] = time.time()
 
 
 def _servers_of(item: pytest.Item) -> list[MockAuthServer]:
@@ -192,10 +191,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if not report.failed:
         return
-    offsets = item.stash.get(_OFFSETS, {})
+    started = item.stash.get(_STARTED, 0.0)
     for server in _servers_of(item):
         _let_log_settle(server)
-        text = server.log_text(offsets.get(id(server), 0)).rstrip("\n")
+        text = server.log_since(started).rstrip("\n")
         where = server.log_path
         report.sections.append(
             (
