@@ -48,7 +48,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "tools: ${TOOL_PINS[*]}"
-mkdir -p "$OUT"
+mkdir -p "$OUT/tmp"
 if [ "$(cat "$TOOLS/pins" 2>/dev/null)" != "${TOOL_PINS[*]}" ]; then
   new_venv "$TOOLS"
   "$TOOLS/bin/pip" install --quiet "${TOOL_PINS[@]}"
