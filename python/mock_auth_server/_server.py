@@ -21,10 +21,10 @@ import urllib.parse
 import urllib.request
 from array import array
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any, Optional, cast
 
 from ._binary import find_binary
 
@@ -463,9 +463,10 @@ class MockAuthServer:
             MockAuthError: any answer but 200 (e.g. 401 ``invalid_credentials``
                 or ``user_disabled``).
         """
-        return self._call(
+        pair = self._call(
             "POST", "/api/auth/login", 200, json_body={"email": email, "password": password}
         )
+        return cast(dict[str, Any], pair)
 
     # -- the control plane (section 10) -----------------------------------
 
@@ -480,7 +481,7 @@ class MockAuthServer:
         body = dict(overrides)
         if user is not None:
             body["user"] = user
-        return self._call("POST", "/api/dev/tokens", 200, json_body=body)["token"]
+        return str(self._call("POST", "/api/dev/tokens", 200, json_body=body)["token"])
 
     def bad_tokens(self, user: str) -> dict[str, str]:
         """``GET /api/dev/tokens/bad``: the bad-token catalogue for ``user``.
@@ -497,13 +498,14 @@ class MockAuthServer:
 
     def bad_token_cases(self, user: str) -> dict[str, Any]:
         """The catalogue as the server answers it: ``{"valid", "cases": [..]}``."""
-        return self._call("GET", "/api/dev/tokens/bad", 200, query={"user": user})
+        return cast(dict[str, Any], self._call("GET", "/api/dev/tokens/bad", 200, query={"user": user}))
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         """``POST /api/dev/clock`` ``{"advance_seconds": seconds}`` (negative
         goes back). Returns the clock: ``{"now", "offset_seconds", "frozen"}``."""
         amount = int(seconds) if float(seconds).is_integer() else seconds
-        return self._call("POST", "/api/dev/clock", 200, json_body={"advance_seconds": amount})
+        clock = self._call("POST", "/api/dev/clock", 200, json_body={"advance_seconds": amount})
+        return cast(dict[str, Any], clock)
 
     def fault(self, **rule: Any) -> str:
         """``POST /api/dev/faults``: adds a fault rule; returns its id.
@@ -513,17 +515,17 @@ class MockAuthServer:
             server.fault(match={"route": "/api/auth/login"}, status=503,
                          retry_after=5, times=1)
         """
-        return self._call("POST", "/api/dev/faults", 201, json_body=rule)["id"]
+        return str(self._call("POST", "/api/dev/faults", 201, json_body=rule)["id"])
 
     def create_user(self, **fields: Any) -> dict[str, Any]:
         """``POST /api/dev/users`` (``email``, ``password``, ``name``,
         ``roles``, ``claims``, ``email_verified``): the new user object."""
-        return self._call("POST", "/api/dev/users", 201, json_body=fields)
+        return cast(dict[str, Any], self._call("POST", "/api/dev/users", 201, json_body=fields))
 
     def update_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
         """``PATCH /api/dev/users/{id}`` (e.g. ``disabled=True``): the user."""
         path = "/api/dev/users/" + urllib.parse.quote(user_id, safe="")
-        return self._call("PATCH", path, 200, json_body=fields)
+        return cast(dict[str, Any], self._call("PATCH", path, 200, json_body=fields))
 
     def requests(self, **filters: Any) -> list[dict[str, Any]]:
         """``GET /api/dev/requests``: the journal, newest first.
@@ -531,7 +533,8 @@ class MockAuthServer:
         Filters: ``route``, ``status``, ``user``, ``since`` (RFC 3339 text or
         a ``datetime``), ``limit``.
         """
-        return self._call("GET", "/api/dev/requests", 200, query=filters)["requests"]
+        entries = self._call("GET", "/api/dev/requests", 200, query=filters)["requests"]
+        return cast(list[dict[str, Any]], entries)
 
     def reset(self) -> None:
         """``POST /api/dev/reset``: users, clock, fault rules, keys, settings,
@@ -553,9 +556,8 @@ def _stamp_of(line: bytes) -> Optional[float]:
 
 
 def _query_value(value: object) -> str:
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()  # type: ignore[attr-defined]
-        return text.replace("+00:00", "Z")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat().replace("+00:00", "Z")
     return _setting_value(value)
 
 

@@ -24,7 +24,7 @@ section ``mock-auth-server log (URL)``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, Protocol
 
 import pytest
@@ -162,7 +162,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def _servers_of(item: pytest.Item) -> list[MockAuthServer]:
-    servers = list(item.stash.get(_USED, []))
+    used: list[MockAuthServer] = item.stash.get(_USED, [])
+    servers = list(used)
     session = item.config.stash.get(_SESSION_SERVER, None)
     if session is not None and "mock_auth" in getattr(item, "fixturenames", ()):
         servers.insert(0, session)
@@ -186,8 +187,10 @@ def _let_log_settle(server: MockAuthServer, quiet: float = 0.05, limit: float = 
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-    outcome = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome: Any = yield
     report: pytest.TestReport = outcome.get_result()
     if not report.failed:
         return
