@@ -6,7 +6,8 @@
 # the example chat-api's suite (examples/chat-api-python) and QUICKSTART's
 # pytest and plain-shell CI recipes against it, and type-checks the package
 # (mypy --strict). Then, since no Docker engine runs here: hadolint on both
-# Dockerfiles, the compose file against the compose-spec schema, and
+# Dockerfiles, a check that .dockerignore leaves every file cargo reads in
+# the build context, the compose file against the compose-spec schema, and
 # QUICKSTART's GitHub Actions recipes against the workflow schema and this
 # repository's Dockerfile.
 #
@@ -138,9 +139,10 @@ done
 "$TOOLS/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
 "$TOOLS/bin/python" scripts/python/recipes.py check-workflows "$ROOT" "${workflows[@]}"
 
-step "hadolint Dockerfile examples/chat-api-python/Dockerfile"
+step "hadolint Dockerfile examples/chat-api-python/Dockerfile; the build context"
 "$TOOLS/bin/hadolint" Dockerfile examples/chat-api-python/Dockerfile
 echo "hadolint: no findings"
+"$TOOLS/bin/python" scripts/python/docker_context.py "$ROOT"
 
 step "compose file against the compose-spec schema"
 "$TOOLS/bin/check-jsonschema" --builtin-schema vendor.compose-spec examples/compose/docker-compose.yml
