@@ -37,10 +37,12 @@ fn start_server() -> RunningServer {
         .stderr(Stdio::null())
         .spawn()
         .expect("the server starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    stdout.read_line(&mut line).unwrap();
+    // Keep reading: with the pipe closed, the server's next line to stdout
+    // would fail (and a full pipe would block it).
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let port = line
         .trim()
         .strip_prefix("listening on http://127.0.0.1:")
