@@ -58,7 +58,9 @@ class MockAuthError(RuntimeError):
         body: the parsed JSON body, or ``None``.
     """
 
-    def __init__(self, method: str, url: str, status: int, body: Any, raw: str) -> None:
+    def __init__(
+        self, method: str, url: str, status: int, body: Any, raw: str, hint: str = ""
+    ) -> None:
         self.status = status
         self.body = body
         self.code: Optional[str] = body.get("code") if isinstance(body, dict) else None
@@ -69,6 +71,7 @@ class MockAuthError(RuntimeError):
             f"{method} {url} answered {status}"
             + (f" {self.code}" if self.code else "")
             + f": {self.detail}"
+            + (f" ({hint})" if hint else "")
         )
 
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from ._server import MockAuthServer
+from ._server import MockAuthError, MockAuthServer
 
 _RUNNING = pytest.StashKey[list[MockAuthServer]]()
 _SESSION_SERVER = pytest.StashKey[MockAuthServer]()
@@ -129,7 +129,18 @@ def mock_auth(
 @pytest.fixture
 def mock_auth_reset(mock_auth: MockAuthServer) -> MockAuthServer:
     """``mock_auth``, reset to its initial state before this test."""
-    mock_auth.reset()
+    try:
+        mock_auth.reset()
+    except MockAuthError as error:
+        if error.status == 404:
+            hint = (
+                "mock_auth_reset needs the control plane: is ENABLE_DEV_ENDPOINTS "
+                "false, or the binary older than /api/dev/*?"
+            )
+            raise MockAuthError(
+                "POST", "/api/dev/reset", 404, error.body, error.detail, hint
+            ) from None
+        raise
     return mock_auth
 
 

@@ -175,6 +175,13 @@ def test_tests_without_the_fixtures_start_no_server(
     result.assert_outcomes(passed=1)
 
 
+def test_mock_auth_reset_without_dev_endpoints_says_why(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_needs_reset(mock_auth_reset): pass")
+    result = pytester.runpytest("--mock-auth-setting", "ENABLE_DEV_ENDPOINTS=false")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*answered 404*mock_auth_reset needs the control plane*"])
+
+
 @pytest.mark.control_plane
 def test_mock_auth_reset_gives_each_test_the_initial_state(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(

@@ -3,6 +3,7 @@ and the package's entry points (``python -m``, the binary lookup)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -102,3 +103,13 @@ def test_python_m_runs_the_binary_with_its_arguments() -> None:
     )
     assert done.stdout.strip() == f"mock-auth-server {mock_auth_server.__version__}"
     assert mock_auth_server.__version__ != "0+unknown"
+
+
+def test_python_m_without_a_binary_says_where_to_get_one() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_auth_server", "--version"],
+        capture_output=True, text=True, timeout=30,
+        env={**os.environ, BINARY_ENV: "/nonexistent/mock-auth-server"},
+    )
+    assert done.returncode == 2
+    assert BINARY_ENV in done.stderr and done.stdout == ""
