@@ -11,7 +11,10 @@
 # QUICKSTART's GitHub Actions recipes against the workflow schema and this
 # repository's Dockerfile.
 #
-# Usage: scripts/python.sh      (no arguments; exit status non-zero on failure)
+# Usage: scripts/python.sh      (no arguments)
+# Every check runs even when one fails; the last line is `N passed, N failed`
+# (pytest tests plus the other checks) and the exit status is non-zero when
+# anything failed.
 # Env:   PYTHON (default python3, 3.9 or later) for the virtual environments.
 # Installs its tools from PyPI into target/python/tools (kept between runs);
 # the test environment, target/python/venv, is made afresh each run.
@@ -81,6 +84,28 @@ case $installed in
   *) echo "the wheel's binary is not the one found" >&2; exit 1 ;;
 esac
 
+# A failed check is noted and the next one runs, so one run shows every
+# failure; the exit status and the last line say whether any failed. The
+# pytest suites are counted by their tests, the other checks one each.
+failed_checks=()
+passed_checks=()
+failed_suites=()
+check() {
+  local name=$1
+  shift
+  if "$@"; then
+    passed_checks+=("$name")
+  else
+    echo "python.sh: FAILED: $name" >&2
+    failed_checks+=("$name")
+  fi
+}
+suite() {
+  local name=$1
+  shift
+  "$@" || { echo "python.sh: FAILED: $name" >&2; failed_suites+=("$name"); }
+}
+
 # Each suite writes JUnit XML for the summary; its temporary files (the
 # servers' logs among them) stay under target/python/tmp for a look later.
 run_pytest() {
@@ -90,14 +115,44 @@ run_pytest() {
     --basetemp="$OUT/tmp/$name" --junitxml="$OUT/$name.xml" "$@")
 }
 
+run_mypy() {
+  (cd python && "$TOOLS/bin/mypy" --strict --no-incremental mock_auth_server)
+}
+
 step "mypy --strict python/mock_auth_server (the package is typed: py.typed)"
-(cd python && "$TOOLS/bin/mypy" --strict --no-incremental mock_auth_server)
+check mypy run_mypy
 
 step "pytest python/tests (the plugin)"
-run_pytest plugin python/tests
+suite "plugin suite" run_pytest plugin python/tests
 
 step "pytest examples/chat-api-python (the example chat-api)"
-run_pytest example examples/chat-api-python
+suite "example suite" run_pytest example examples/chat-api-python
+
+# Runs one bash recipe in DIR with the venv first on PATH, as after `pip
+# install` in a CI job. pip may not reach an index, so what the recipe
+# installs is what is installed already (the wheel included). setsid gives
+# the recipe its own process group, ended (by its id) afterwards; a process
+# still in it when the recipe has exited is a failure.
+run_recipe() {
+  local path=$1 work=$2 name status=0
+  name=$(basename "$path" .sh)
+  shellcheck -s bash "$path" || return 1
+  (cd "$work" && PATH=$VENV/bin:$PATH PIP_NO_INDEX=1 PIP_FIND_LINKS=$OUT/wheels \
+    PYTEST_ADDOPTS="-p no:cacheprovider --basetemp=$OUT/tmp/recipe-$name --junitxml=$OUT/recipe-$name.xml" \
+    exec setsid timeout 300 bash "$path" </dev/null >"$work.log" 2>&1) &
+  RECIPE_PGID=$!
+  wait "$RECIPE_PGID" || status=$?
+  if kill -0 -- "-$RECIPE_PGID" 2>/dev/null; then
+    echo "recipe $name left a process running (stopped now)" >&2
+    [ "$status" -ne 0 ] || status=1
+  fi
+  cleanup
+  if [ "$status" -ne 0 ]; then
+    tail -n 40 "$work.log" >&2
+    echo "recipe $name failed (exit $status); log: $work.log" >&2
+  fi
+  return "$status"
+}
 
 step "QUICKSTART.md CI recipes"
 rm -rf "$OUT/recipes"
@@ -111,60 +166,52 @@ for block in "${blocks[@]}"; do
     workflows+=("$path")
     continue
   fi
-  shellcheck -s bash "$path"
   work=$OUT/recipes/${file%.sh}
   mkdir -p "$work"
   [ "$dir" = - ] || cp -R "$ROOT/$dir/." "$work/"
   echo "recipe $file (in ${dir/#-/an empty directory}): log $work.log"
-  # The venv first on PATH, as after `pip install` in a CI job; pip may not
-  # reach an index, so what the recipe installs is what is installed already
-  # (the wheel included). setsid: the recipe's own process group.
-  status=0
-  (cd "$work" && PATH=$VENV/bin:$PATH PIP_NO_INDEX=1 PIP_FIND_LINKS=$OUT/wheels \
-    PYTEST_ADDOPTS="-p no:cacheprovider --basetemp=$OUT/tmp/recipe-${file%.sh} --junitxml=$OUT/recipe-${file%.sh}.xml" \
-    exec setsid timeout 300 bash "$path" </dev/null >"$work.log" 2>&1) &
-  RECIPE_PGID=$!
-  wait "$RECIPE_PGID" || status=$?
-  if kill -0 -- "-$RECIPE_PGID" 2>/dev/null; then
-    echo "recipe $file left a process running (stopped now)" >&2
-    [ "$status" -ne 0 ] || status=1
-  fi
-  cleanup
-  if [ "$status" -ne 0 ]; then
-    tail -n 40 "$work.log" >&2
-    echo "recipe $file failed (exit $status)" >&2
-    exit 1
-  fi
+  suite "QUICKSTART recipe $file" run_recipe "$path" "$work"
 done
-"$TOOLS/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
-"$TOOLS/bin/python" scripts/python/recipes.py check-workflows "$ROOT" "${workflows[@]}"
+check "GitHub Actions recipes: schema" \
+  "$TOOLS/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+check "GitHub Actions recipes: mock set-up" \
+  "$TOOLS/bin/python" scripts/python/recipes.py check-workflows "$ROOT" "${workflows[@]}"
 
 step "hadolint Dockerfile examples/chat-api-python/Dockerfile; the build context"
-"$TOOLS/bin/hadolint" Dockerfile examples/chat-api-python/Dockerfile
-echo "hadolint: no findings"
-"$TOOLS/bin/python" scripts/python/docker_context.py "$ROOT"
+check hadolint "$TOOLS/bin/hadolint" Dockerfile examples/chat-api-python/Dockerfile
+check "Docker build context" "$TOOLS/bin/python" scripts/python/docker_context.py "$ROOT"
 
 step "compose file against the compose-spec schema"
-"$TOOLS/bin/check-jsonschema" --builtin-schema vendor.compose-spec examples/compose/docker-compose.yml
+check "compose schema" \
+  "$TOOLS/bin/check-jsonschema" --builtin-schema vendor.compose-spec examples/compose/docker-compose.yml
 
-# One line for all the pytest runs, from their JUnit reports.
-"$TOOLS/bin/python" - "$OUT"/*.xml <<'EOF'
+# The pytest runs' counts, from their JUnit reports, then one line for all.
+summary=$("$TOOLS/bin/python" - "$OUT"/*.xml <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
 
-total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+keys = ("tests", "failures", "errors", "skipped")
+total = dict.fromkeys(keys, 0)
 parts = []
 for path in sys.argv[1:]:
     root = ET.parse(path).getroot()
     suites = [root] if root.tag == "testsuite" else list(root)
-    counts = {k: sum(int(s.get(k, 0)) for s in suites) for k in total}
-    for k in total:
+    counts = {k: sum(int(s.get(k, 0)) for s in suites) for k in keys}
+    for k in keys:
         total[k] += counts[k]
-    parts.append(f"{path.rsplit('/', 1)[-1][:-4]} {counts['tests']}")
-passed = total["tests"] - total["failures"] - total["errors"] - total["skipped"]
-print(
-    f"python.sh: pytest: {passed} passed, {total['failures']} failed, "
-    f"{total['errors']} errors, {total['skipped']} skipped ({', '.join(parts)})"
-)
+    parts.append(f"{path.rsplit('/', 1)[-1][:-4]}={counts['tests']}")
+bad = total["failures"] + total["errors"]
+print(total["tests"] - bad - total["skipped"], bad, total["skipped"], ",".join(parts))
 EOF
-printf 'python.sh: all checks passed in %ss\n' "$((SECONDS - started))"
+)
+read -r tests_passed tests_failed tests_skipped tests_detail <<<"$summary"
+# A suite that failed without a failing test (a recipe's shell step, a
+# pytest that could not start) counts as one failure.
+extra=0
+[ "${#failed_suites[@]}" -eq 0 ] || [ "$tests_failed" -gt 0 ] || extra=${#failed_suites[@]}
+failed_all=("${failed_suites[@]}" "${failed_checks[@]}")
+echo "python.sh: pytest: $tests_passed passed, $tests_failed failed, $tests_skipped skipped ($tests_detail);" \
+  "other checks: ${#passed_checks[@]} passed, ${#failed_checks[@]} failed;" \
+  "${failed_all[*]:+failed: ${failed_all[*]}; }$((SECONDS - started))s"
+echo "$((tests_passed + ${#passed_checks[@]})) passed, $((tests_failed + extra + ${#failed_checks[@]})) failed"
+[ "${#failed_all[@]}" -eq 0 ] && [ "$tests_failed" -eq 0 ]
