@@ -113,3 +113,11 @@ def test_python_m_without_a_binary_says_where_to_get_one() -> None:
     )
     assert done.returncode == 2
     assert BINARY_ENV in done.stderr and done.stdout == ""
+
+
+@pytest.mark.jwks
+def test_jwks_url_serves_the_public_keys() -> None:
+    with MockAuthServer({"JWT_ALGORITHM": "RS256"}) as server:
+        keys = server.request("GET", server.jwks_url[len(server.url):], expect=(200,)).json()["keys"]
+        token = server.login("alice@example.com")["access_token"]
+        assert header_of(token)["kid"] in {key["kid"] for key in keys}
