@@ -9,6 +9,5 @@ mod helpers;
 mod keys;
 mod lifecycle;
 mod metrics;
-mod oauth;
 mod tokens;
 mod users;
