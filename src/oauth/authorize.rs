@@ -127,6 +127,8 @@ async fn handle(app: &AppState, headers: &HeaderMap, note: &Note, params: Params
 
 /// Checks the client and redirect URI (failures are pages), then the rest
 /// (failures go back to the redirect URI).
+// A Response is the natural failure here: a page or a redirect, built once.
+#[allow(clippy::result_large_err)]
 fn validate(app: &AppState, params: &Params) -> Result<AuthzRequest, Response> {
     let page = |text: &str| login::error_page(StatusCode::BAD_REQUEST, text);
     let client_id = params

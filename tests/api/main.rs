@@ -8,5 +8,6 @@ mod faults;
 mod helpers;
 mod lifecycle;
 mod metrics;
+mod oauth;
 mod tokens;
 mod users;
