@@ -59,8 +59,8 @@ pub async fn live_claims(app: &AppState, token: &str) -> Option<Claims> {
     request_body(content = TokenParam, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "`{\"active\": false}` or the claims with `active: true`", body = Object),
-        (status = 400, description = "`invalid_request`"),
-        (status = 401, description = "`invalid_client`"),
+        (status = 400, description = "`invalid_request`", body = crate::error::ErrorBody),
+        (status = 401, description = "`invalid_client`", body = crate::error::ErrorBody),
     ))]
 pub async fn introspect(
     State(app): State<AppState>,

@@ -16,8 +16,8 @@ use crate::state::AppState;
     request_body(content = crate::oauth::introspect::TokenParam, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Revoked (or was never valid)"),
-        (status = 400, description = "`invalid_request`"),
-        (status = 401, description = "`invalid_client`"),
+        (status = 400, description = "`invalid_request`", body = crate::error::ErrorBody),
+        (status = 401, description = "`invalid_client`", body = crate::error::ErrorBody),
     ))]
 pub async fn revoke(
     State(app): State<AppState>,

@@ -73,8 +73,8 @@ pub struct TokenRequest {
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Tokens issued", body = TokenResponse),
-        (status = 400, description = "`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`, `unauthorized_client`"),
-        (status = 401, description = "`invalid_client`"),
+        (status = 400, description = "`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`, `unauthorized_client`", body = crate::error::ErrorBody),
+        (status = 401, description = "`invalid_client`", body = crate::error::ErrorBody),
     ))]
 pub async fn token(
     State(app): State<AppState>,

@@ -62,7 +62,7 @@ async fn claims_of(
 #[utoipa::path(get, path = "/oauth2/userinfo", tag = "oauth", security(("bearer" = []), ("oauth2" = ["openid"])),
     responses(
         (status = 200, description = "Claims of the token's scopes", body = Object),
-        (status = 401, description = "`invalid_token` with `WWW-Authenticate: Bearer error=\"invalid_token\"`"),
+        (status = 401, description = "`invalid_token` with `WWW-Authenticate: Bearer error=\"invalid_token\"`", body = crate::error::ErrorBody),
     ))]
 pub async fn userinfo_get(
     State(app): State<AppState>,
@@ -76,7 +76,7 @@ pub async fn userinfo_get(
 #[utoipa::path(post, path = "/oauth2/userinfo", tag = "oauth", security(("bearer" = []), ("oauth2" = ["openid"])),
     responses(
         (status = 200, description = "Claims of the token's scopes", body = Object),
-        (status = 401, description = "`invalid_token` with `WWW-Authenticate: Bearer error=\"invalid_token\"`"),
+        (status = 401, description = "`invalid_token` with `WWW-Authenticate: Bearer error=\"invalid_token\"`", body = crate::error::ErrorBody),
     ))]
 pub async fn userinfo_post(
     State(app): State<AppState>,
