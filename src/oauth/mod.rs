@@ -54,30 +54,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout::logout))
 }
 
-/// The base of our URLs: `PUBLIC_URL`, else the `Host` the client used.
-pub fn base_url(app: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &app.config.keys.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8000");
-    format!("http://{host}")
-}
-
-/// The OpenID issuer: `JWT_ISSUER` when it is a URL, else the base URL.
-pub fn oidc_issuer(app: &AppState, headers: &HeaderMap) -> String {
-    if app.config.issuer_is_url() {
-        app.config.jwt_issuer.clone()
-    } else {
-        base_url(app, headers)
-    }
+/// The OpenID issuer, exactly as the discovery metadata names it.
+pub fn oidc_issuer(app: &AppState, _headers: &HeaderMap) -> String {
+    app.oidc_issuer()
 }
 
 /// The OAuth part of the discovery metadata (RFC 8414 / OIDC Discovery):
 /// exactly what this module implements. discovery.rs merges it.
 pub fn metadata(base: &str) -> Value {
+    let base = base.trim_end_matches('/');
     json!({
         "authorization_endpoint": format!("{base}/oauth2/authorize"),
         "token_endpoint": format!("{base}/oauth2/token"),
@@ -92,7 +77,6 @@ pub fn metadata(base: &str) -> Value {
         "scopes_supported": SCOPES,
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
             "email", "email_verified", "name", "roles"],
-        "subject_types_supported": ["public"],
         "prompt_values_supported": ["none", "login"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
