@@ -182,6 +182,19 @@ fn sample_error(code: &str) -> Option<ApiError> {
         "token_revoked" => ApiError::TokenRevoked,
         "user_not_found" => ApiError::UserNotFound,
         "internal_error" => ApiError::Internal(String::new()),
+        // The RFC 6749 names of the /oauth2/* endpoints (issue 10).
+        "invalid_request" => ApiError::oauth("invalid_request", "Missing parameter 'grant_type'"),
+        "invalid_grant" => ApiError::oauth("invalid_grant", "Unknown or expired code"),
+        "unsupported_grant_type" => ApiError::oauth(
+            "unsupported_grant_type",
+            "Grant type 'magic' is not supported",
+        ),
+        "invalid_scope" => ApiError::oauth("invalid_scope", "Unknown or forbidden scope 'admin'"),
+        "unauthorized_client" => ApiError::oauth(
+            "unauthorized_client",
+            "This client may not use the password grant",
+        ),
+        "invalid_client" => ApiError::oauth("invalid_client", "Wrong client secret"),
         _ => return None,
     })
 }

@@ -49,7 +49,27 @@ impl Modify for BearerScheme {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        // OAuth (issue 10): Swagger UI's Authorize button signs in through
+        // our own login page with the code flow and PKCE.
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("oauth2", oauth2_scheme());
     }
+}
+
+/// Authorization code with PKCE against our own `/oauth2/*` URLs.
+fn oauth2_scheme() -> SecurityScheme {
+    use utoipa::openapi::security::{AuthorizationCode, Flow, OAuth2, Scopes};
+    let scopes = Scopes::from_iter([
+        ("openid", "An ID token"),
+        ("profile", "The name"),
+        ("email", "The email"),
+        ("roles", "The roles"),
+        ("offline_access", "A refresh token"),
+    ]);
+    let flow = AuthorizationCode::new("/oauth2/authorize", "/oauth2/token", scopes);
+    SecurityScheme::OAuth2(OAuth2::new([Flow::AuthorizationCode(flow)]))
 }
 
 /// The base document, before the routers add their paths.
@@ -64,9 +84,20 @@ pub fn router(document: OpenApi) -> Router<AppState> {
         .validator_url("none")
         .try_it_out_enabled(true)
         .persist_authorization(true);
+    // Issue 10: the Authorize button's client (any id works without a clients file).
+    let oauth = utoipa_swagger_ui::oauth::Config::new()
+        .client_id("swagger-ui")
+        .scopes(vec![
+            "openid".into(),
+            "profile".into(),
+            "email".into(),
+            "roles".into(),
+        ])
+        .use_pkce_with_authorization_code_grant(true);
     let swagger = SwaggerUi::new("/docs")
         .url("/openapi.json", document)
-        .config(config);
+        .config(config)
+        .oauth(oauth);
     Router::new()
         .merge(swagger)
         .route("/redoc", get(redoc_page))

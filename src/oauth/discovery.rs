@@ -59,15 +59,10 @@ pub fn metadata(app: &App) -> Value {
     // Add each endpoint, grant, response type, PKCE method, scope, claim
     // and client authentication method here when it is implemented, and
     // not before (`app.public_url_of("/oauth2/token")` for the URLs).
-    // Nothing is listed yet: no /oauth2/* endpoint answers.
-    let oauth: [(&str, Value); 0] = [];
+    let oauth = crate::oauth::metadata(&app.public_url());
     // ---- end of the OAuth block -------------------------------------------
-    if let Some(members) = document.as_object_mut() {
-        members.extend(
-            oauth
-                .into_iter()
-                .map(|(name, value)| (name.to_owned(), value)),
-        );
+    if let (Some(members), Value::Object(oauth)) = (document.as_object_mut(), oauth) {
+        members.extend(oauth);
     }
     document
 }

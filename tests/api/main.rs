@@ -9,5 +9,6 @@ mod helpers;
 mod keys;
 mod lifecycle;
 mod metrics;
+mod oauth;
 mod tokens;
 mod users;
