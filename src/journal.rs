@@ -205,9 +205,10 @@ pub struct Filter {
 impl Filter {
     /// Whether `entry` passes.
     pub fn accepts(&self, entry: &Entry) -> bool {
-        let route_ok = self.route.as_deref().is_none_or(|route| {
-            entry.route.as_deref() == Some(route) || entry.path == route
-        });
+        let route_ok = self
+            .route
+            .as_deref()
+            .is_none_or(|route| entry.route.as_deref() == Some(route) || entry.path == route);
         let since_ok = self.since.is_none_or(|since| {
             time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
                 .is_ok_and(|at| at >= since)
@@ -239,7 +240,9 @@ impl Default for Journal {
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Journal {
@@ -572,7 +575,10 @@ mod tests {
     fn lineage_links_parents_and_children_and_forgets_the_oldest() {
         let journal = Journal::with_capacity(1);
         let revoked = RevocationList::default();
-        journal.record(entry("r1", None), vec![token("a1", "access"), token("f1", "refresh")]);
+        journal.record(
+            entry("r1", None),
+            vec![token("a1", "access"), token("f1", "refresh")],
+        );
         journal.record(entry("r2", Some("f1")), vec![token("f2", "refresh")]);
         let parent = journal.lineage("f1", &revoked).unwrap();
         assert_eq!(parent.children, ["f2"]);
@@ -586,6 +592,14 @@ mod tests {
             journal.record(entry("r", None), vec![token(&format!("x{n}"), "access")]);
         }
         assert!(journal.lineage("a1", &revoked).is_none());
-        assert_eq!(journal.list(&Filter { limit: 10, ..Filter::default() }).len(), 1);
+        assert_eq!(
+            journal
+                .list(&Filter {
+                    limit: 10,
+                    ..Filter::default()
+                })
+                .len(),
+            1
+        );
     }
 }
