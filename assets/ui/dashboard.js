@@ -14,8 +14,11 @@
         text("total", m.total); text("errors", m.error_rate); text("uptime", m.uptime); text("clock-now", m.clock); text("clock", m.clock);
         if (samples.length) text("rps", samples[samples.length - 1].toFixed(1));
         var max = Math.max.apply(null, samples.concat([1]));
-        var pts = samples.map(function (v, i) { return (i * 600 / 59).toFixed(1) + "," + (158 - v * 150 / max).toFixed(1); });
+        var n = samples.length;
+        var pts = samples.map(function (v, i) { return (600 - (n - 1 - i) * 10).toFixed(1) + "," + (158 - v * 140 / max).toFixed(1); });
         document.getElementById("rps-line").setAttribute("points", pts.join(" "));
+        if (n) document.getElementById("rps-area").setAttribute("points", (600 - (n - 1) * 10) + ",159 " + pts.join(" ") + " 600,159");
+        text("rps-max", max.toFixed(1) + " /s");
         document.getElementById("latency").innerHTML = m.latency_svg;
       }).catch(function () {});
     };
@@ -39,7 +42,7 @@
       cell(String(e.duration_ms), "num");
       cell(e.user || "–");
       var toks = cell("");
-      (e.tokens.issued || []).forEach(function (t) { var a = document.createElement("a"); a.className = "tok"; a.href = "/ui/requests?token=" + encodeURIComponent(t); a.textContent = t.slice(0, 8) + "…"; toks.appendChild(a); toks.appendChild(document.createTextNode(" ")); });
+      (e.tokens.issued || []).forEach(function (t) { var a = document.createElement("a"); a.className = "tok"; a.href = "/ui/requests?token=" + encodeURIComponent(t); a.textContent = "…" + t.slice(-8); toks.appendChild(a); toks.appendChild(document.createTextNode(" ")); });
       if (rows.firstElementChild && rows.firstElementChild.querySelector("td[colspan]")) rows.innerHTML = "";
       rows.insertBefore(tr, rows.firstChild);
       while (rows.children.length > 200) rows.removeChild(rows.lastChild);

@@ -89,7 +89,7 @@ fn latency_svg(routes: &[(String, RouteSnapshot)]) -> String {
     let row = 34;
     let height = routes.len() * row + 8;
     let mut svg = format!(
-        "<svg class=\"lat chart-lat\" viewBox=\"0 0 900 {height}\" width=\"100%\" height=\"{height}\" role=\"img\" aria-label=\"latency per route\">"
+        "<svg class=\"lat chart-lat\" preserveAspectRatio=\"xMinYMin meet\" viewBox=\"0 0 900 {height}\" width=\"100%\" height=\"{height}\" role=\"img\" aria-label=\"latency per route\">"
     );
     for (i, (key, r)) in routes.iter().enumerate() {
         let y = i * row + 4;
