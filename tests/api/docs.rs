@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 /// Every operation with the statuses its handler can give; the middleware's
 /// own (422 for a bad fault value, 500 for a caught panic, 408 for a body
 /// sent too slowly) are added by `with_middleware_statuses`.
-const OPERATIONS: [(&str, &str, &[&str]); 15] = [
+const OPERATIONS: [(&str, &str, &[&str]); 18] = [
     ("/health", "get", &["200"]),
     ("/metrics", "get", &["200"]),
     (
@@ -40,6 +40,9 @@ const OPERATIONS: [(&str, &str, &[&str]); 15] = [
     ("/api/dev/requests", "delete", &["204"]),
     ("/api/dev/requests/stream", "get", &["200"]),
     ("/api/dev/tokens/{jti}", "get", &["200", "404"]),
+    ("/.well-known/jwks.json", "get", &["200"]),
+    ("/.well-known/openid-configuration", "get", &["200"]),
+    ("/.well-known/oauth-authorization-server", "get", &["200"]),
 ];
 
 fn with_middleware_statuses(method: &str, statuses: &[&'static str]) -> Vec<&'static str> {

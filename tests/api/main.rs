@@ -7,6 +7,7 @@ mod errors;
 mod faults;
 mod helpers;
 mod journal;
+mod keys;
 mod lifecycle;
 mod metrics;
 mod tokens;
