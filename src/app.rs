@@ -118,7 +118,7 @@ pub fn build_app(app: AppState) -> Router {
     let (api, document) = routes(&app);
     let router = api
         .merge(docs::router(document))
-        .merge(ui::router())
+        .merge(ui::router(&app))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     middleware::apply(router, &app).with_state(app)

@@ -3,6 +3,8 @@
 
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod requests;
+
 use crate::config::Config;
 use crate::state::AppState;
 
@@ -19,5 +21,5 @@ impl DevState {
 
 /// The `/api/dev/*` routes (only with `ENABLE_DEV_ENDPOINTS`).
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().merge(requests::router())
 }

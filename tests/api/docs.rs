@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 /// Every operation with the statuses its handler can give; the middleware's
 /// own (422 for a bad fault value, 500 for a caught panic, 408 for a body
 /// sent too slowly) are added by `with_middleware_statuses`.
-const OPERATIONS: [(&str, &str, &[&str]); 22] = [
+const OPERATIONS: [(&str, &str, &[&str]); 26] = [
     ("/health", "get", &["200"]),
     ("/metrics", "get", &["200"]),
     (
@@ -44,6 +44,10 @@ const OPERATIONS: [(&str, &str, &[&str]); 22] = [
     ("/oauth2/introspect", "post", &["200", "400", "401"]),
     ("/oauth2/revoke", "post", &["200", "400", "401"]),
     ("/oauth2/logout", "get", &["200", "302", "400"]),
+    ("/api/dev/requests", "get", &["200", "422"]),
+    ("/api/dev/requests", "delete", &["204"]),
+    ("/api/dev/requests/stream", "get", &["200"]),
+    ("/api/dev/tokens/{jti}", "get", &["200", "404"]),
     ("/.well-known/jwks.json", "get", &["200"]),
     ("/.well-known/openid-configuration", "get", &["200"]),
     ("/.well-known/oauth-authorization-server", "get", &["200"]),

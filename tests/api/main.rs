@@ -6,6 +6,7 @@ mod docs;
 mod errors;
 mod faults;
 mod helpers;
+mod journal;
 mod keys;
 mod lifecycle;
 mod metrics;
