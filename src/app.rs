@@ -98,10 +98,15 @@ pub fn routes(app: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .route_layer(all_faults);
     let mut others = routes::health::router().merge(routes::metrics::prometheus_router());
     if app.config.enable_dev_endpoints {
-        others = others
-            .merge(routes::users::router())
+        // Every dev endpoint behind the DEV_API_KEY guard (a no-op when unset).
+        let dev_routes = routes::users::router()
             .merge(routes::metrics::dev_router())
-            .merge(dev::router());
+            .merge(dev::router())
+            .route_layer(axum::middleware::from_fn_with_state(
+                app.clone(),
+                dev::access::guard,
+            ));
+        others = others.merge(dev_routes);
     }
     let others = others.merge(oauth::discovery::router());
     let (router, mut document) = OpenApiRouter::with_openapi(docs::base_document())

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 
 /// A stored user, password hash included (never serialised).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct User {
     /// Stable id, the `sub` claim.
     pub id: Arc<str>,
