@@ -51,7 +51,22 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         seed::build_users(seed_users, cost, clock.now()),
         passwords::hash(dummy_secret, dummy_cost)
     );
-    let users = UserStore::new(users?).map_err(|error| format!("SEED_USERS_FILE: {error}"))?;
+    let mut users = users?;
+    // SEED_FAKE_USERS (issue 11): part of the seed, so a reset brings them back.
+    if config.dev.seed_fake_users > 0 {
+        let hash = passwords::hash(seed::DEFAULT_PASSWORD.to_owned(), cost)
+            .await
+            .map_err(|error| format!("SEED_FAKE_USERS: {error}"))?;
+        users.extend(dev::users::fake_users(
+            config.dev.seed_fake_users as usize,
+            config.dev.seed_fake_users_seed,
+            "example.com",
+            &hash,
+            &Arc::from(vec!["user".to_owned()]),
+            clock.now(),
+        ));
+    }
+    let users = UserStore::new(users).map_err(|error| format!("SEED_USERS_FILE: {error}"))?;
     Ok(AppState::new(App {
         tokens: TokenKeys::new(&config, keys, clock.clone()),
         clock,

@@ -129,6 +129,13 @@ impl Server {
         lines.join("\n")
     }
 
+    /// Whether the control plane is open on a non-loopback address: dev
+    /// endpoints on and no `DEV_API_KEY` (issue 11).
+    pub fn open_control_plane(&self) -> bool {
+        let config = &self.state.config;
+        config.is_public_bind() && config.enable_dev_endpoints && config.dev.dev_api_key.is_none()
+    }
+
     /// Whether the configuration deserves the public-address warning.
     pub fn insecure_public_bind(&self) -> bool {
         self.state.config.is_public_bind() && self.state.config.jwt_secret == DEFAULT_JWT_SECRET

@@ -595,3 +595,15 @@ async fn dev_routes_are_404_when_disabled_and_guarded_by_the_key() {
         .unwrap();
     assert_eq!(right.status(), 200);
 }
+
+#[tokio::test]
+async fn seed_fake_users_come_at_start_and_after_reset() {
+    let app = spawn_with(|c| {
+        c.dev.seed_fake_users = 50;
+        c.dev.seed_fake_users_seed = 3;
+    })
+    .await;
+    assert_eq!(app.state.users.len(), 55);
+    let reset = json_of(app.post_json("/api/dev/reset", &json!({})).await).await;
+    assert_eq!(reset["users"], 55);
+}
