@@ -11,6 +11,12 @@
 //!   `iss`, `type == "access"`) and answers its `sub` (the floor for `/me`
 //!   and `/refresh`). With `?sleep_ms=N` it first sleeps N ms on a timer
 //!   (the floor for `/me?simulate_delay=N`: what a delay costs the stack).
+//! - `GET /verify/{alg}` (`RS256`, `ES256`, `EdDSA`): the same checks on a
+//!   token signed with that algorithm by the key made at start (the floor
+//!   for `/me` on an asymmetric server). Tokens come from:
+//! - `POST /sign/{alg}`: signs a fixed set of access claims with
+//!   jsonwebtoken (`aws_lc_rs`) and answers the token (the floor for a
+//!   login's token issue, without the bcrypt).
 //! - `POST /bcrypt/{cost}`: parses a login body and runs one bcrypt
 //!   verification at `cost` on the blocking pool (the floor for login and
 //!   register; a bcrypt hash costs what a verification does).
@@ -46,6 +52,47 @@ struct Baseline {
     validation: Validation,
     /// A bcrypt hash of [`PASSWORD`] per prepared cost.
     hashes: HashMap<u32, String>,
+    /// Per asymmetric algorithm: its signing key, public key, kid and rules.
+    asymmetric: HashMap<&'static str, Asymmetric>,
+}
+
+/// One asymmetric algorithm's keys, made at start.
+struct Asymmetric {
+    encoding: jsonwebtoken::EncodingKey,
+    decoding: DecodingKey,
+    header: jsonwebtoken::Header,
+    validation: Validation,
+}
+
+/// The algorithms of the asymmetric routes.
+const ASYMMETRIC: [(&str, Algorithm); 3] = [
+    ("RS256", Algorithm::RS256),
+    ("ES256", Algorithm::ES256),
+    ("EdDSA", Algorithm::EdDSA),
+];
+
+fn asymmetric(alg: Algorithm, issuer: &str) -> Result<Asymmetric, String> {
+    use mock_auth_server::auth::keys::SigningKey;
+    let key = SigningKey::generate(alg, time::OffsetDateTime::UNIX_EPOCH)?;
+    let pem = key.private_pem()?;
+    let encoding = match alg {
+        Algorithm::ES256 => jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()),
+        Algorithm::EdDSA => jsonwebtoken::EncodingKey::from_ed_pem(pem.as_bytes()),
+        _ => jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()),
+    }
+    .map_err(|e| format!("{alg:?} key: {e}"))?;
+    let mut header = jsonwebtoken::Header::new(alg);
+    header.kid = Some(key.kid.clone());
+    let mut validation = Validation::new(alg);
+    validation.leeway = 0;
+    validation.set_issuer(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    Ok(Asymmetric {
+        encoding,
+        decoding: key.decoding.clone(),
+        header,
+        validation,
+    })
 }
 
 /// The claims the verify route reads; the rest of the token is ignored.
@@ -142,6 +189,48 @@ async fn verify(
     }
 }
 
+async fn sign_with(State(base): State<Arc<Baseline>>, Path(alg): Path<String>) -> Response {
+    let Some(keys) = base.asymmetric.get(alg.as_str()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = serde_json::json!({
+        "sub": "test-user-123", "email": "alice@example.com", "name": "Alice Johnson",
+        "roles": ["admin", "user"], "type": "access", "iat": now, "exp": now + 1800,
+        "jti": uuid::Uuid::now_v7().to_string(), "iss": "mock-auth-server",
+    });
+    match jsonwebtoken::encode(&keys.header, &claims, &keys.encoding) {
+        Ok(token) => Json(serde_json::json!({ "access_token": token })).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn verify_with(
+    State(base): State<Arc<Baseline>>,
+    Path(alg): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(keys) = base.asymmetric.get(alg.as_str()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    match jsonwebtoken::decode::<Claims>(token, &keys.decoding, &keys.validation) {
+        Ok(data) if data.claims.token_type == "access" => {
+            Json(serde_json::json!({ "sub": data.claims.sub })).into_response()
+        }
+        _ => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
 async fn bcrypt_verify(
     State(base): State<Arc<Baseline>>,
     Path(cost): Path<u32>,
@@ -173,14 +262,21 @@ fn app(args: &Args) -> Result<Router, String> {
         let hash = bcrypt::hash(PASSWORD, cost).map_err(|e| format!("bcrypt cost {cost}: {e}"))?;
         hashes.insert(cost, hash);
     }
+    let mut asymmetric_keys = HashMap::new();
+    for (name, alg) in ASYMMETRIC {
+        asymmetric_keys.insert(name, asymmetric(alg, &args.issuer)?);
+    }
     let state = Arc::new(Baseline {
         decoding: DecodingKey::from_secret(args.secret.as_bytes()),
         validation,
         hashes,
+        asymmetric: asymmetric_keys,
     });
     Ok(Router::new()
         .route("/static", get(static_json))
         .route("/verify", get(verify))
+        .route("/verify/{alg}", get(verify_with))
+        .route("/sign/{alg}", post(sign_with))
         .route("/bcrypt/{cost}", post(bcrypt_verify))
         .with_state(state))
 }

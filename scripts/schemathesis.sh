@@ -52,7 +52,7 @@ echo "schemathesis: fuzzing $SERVER_BASE/openapi.json ($max_examples examples pe
 st_status=0
 SCHEMATHESIS_HOOKS=$PWD/scripts/schemathesis/hooks.py timeout 300 "$venv/bin/st" run \
   "$SERVER_BASE/openapi.json" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --checks all \
   --phases examples,coverage,fuzzing \
   --max-examples "$max_examples" \
   --seed "$seed" \

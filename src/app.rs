@@ -78,6 +78,7 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         oauth: OAuthState::new(&config)?,
         dev: DevState::new(&config),
         journal: Journal::new(&config),
+        bound_url: std::sync::OnceLock::new(),
         config,
     }))
 }

@@ -70,6 +70,9 @@ impl Server {
             .await
             .map_err(StartupError::Config)?;
         let listener = listen(addr).map_err(|source| StartupError::Bind { addr, source })?;
+        let bound = listener.local_addr().unwrap_or(addr);
+        // Set once, here: the state is new, so nothing else has set it.
+        let _ = state.bound_url.set(http_url(bound));
         let router = app::build_app(state.clone());
         Ok(Self {
             listener,
@@ -126,6 +129,7 @@ impl Server {
                 first.email
             ));
         }
+        lines.extend(self.issuer_lines());
         lines.join("\n")
     }
 
@@ -134,6 +138,27 @@ impl Server {
     pub fn open_control_plane(&self) -> bool {
         let config = &self.state.config;
         config.is_public_bind() && config.enable_dev_endpoints && config.dev.dev_api_key.is_none()
+    }
+
+    /// The names the server answers to: the OpenID issuer, the discovery
+    /// URL, and the `iss` values its own verification accepts.
+    fn issuer_lines(&self) -> Vec<String> {
+        let state = &self.state;
+        let mut accepted = vec![state.config.jwt_issuer.clone()];
+        accepted.extend(state.config.keys.issuer_aliases());
+        vec![
+            format!(
+                "issuer: {} (access tokens' iss: {})",
+                state.oidc_issuer(),
+                state.config.jwt_issuer
+            ),
+            format!(
+                "discovery: {} (JWKS: {})",
+                state.public_url_of(crate::oauth::discovery::OPENID_CONFIGURATION),
+                state.public_url_of(crate::oauth::discovery::JWKS)
+            ),
+            format!("accepted iss: {}", accepted.join(", ")),
+        ]
     }
 
     /// Whether the configuration deserves the public-address warning.
@@ -216,10 +241,23 @@ impl Server {
         // Closing the listener first makes new connections fail at once.
         drop(listener);
         tracing::info!("shutting down: finishing requests in flight");
+        // Live journal streams never finish by themselves.
+        state.journal.close();
         graceful.shutdown().await;
         sweeper.abort();
         Ok(())
     }
+}
+
+/// `http://IP:PORT` for a bound address; an unspecified host (0.0.0.0,
+/// `::`) is written 127.0.0.1, the address a local client can reach.
+pub fn http_url(addr: SocketAddr) -> String {
+    let addr = if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    format!("http://{addr}")
 }
 
 /// Binds `addr` as `TcpListener::bind` does (address reuse on Unix), with

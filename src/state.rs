@@ -2,7 +2,7 @@
 //! cheap to clone into every request.
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::auth::keys::KeySet;
 use crate::auth::revocation::RevocationList;
@@ -45,6 +45,9 @@ pub struct App {
     pub dev: DevState,
     /// The request journal and token lineage.
     pub journal: Journal,
+    /// `http://HOST:PORT` as bound (127.0.0.1 for an unspecified host), set
+    /// by `Server::bind` once it listens: the default of `PUBLIC_URL`.
+    pub bound_url: OnceLock<String>,
 }
 
 impl AppState {
@@ -56,6 +59,41 @@ impl AppState {
     /// The asymmetric key set (ID tokens, JWKS, rotation).
     pub fn keys(&self) -> &Arc<KeySet> {
         self.tokens.key_set()
+    }
+}
+
+impl App {
+    /// `PUBLIC_URL`, or `http://HOST:PORT` as bound: the base of every URL
+    /// in the discovery metadata, as given (a trailing slash kept).
+    pub fn public_url(&self) -> String {
+        if let Some(url) = &self.config.keys.public_url {
+            return url.clone();
+        }
+        if let Some(url) = self.bound_url.get() {
+            return url.clone();
+        }
+        // Not bound yet (a state built without a server): the configured address.
+        crate::server::http_url(std::net::SocketAddr::new(
+            self.config.host,
+            self.config.port,
+        ))
+    }
+
+    /// A URL of this server: the public URL without its trailing slash,
+    /// then `path` (which starts with `/`), so no URL gets a double slash.
+    pub fn public_url_of(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url().trim_end_matches('/'))
+    }
+
+    /// The OpenID issuer (the metadata's `issuer`, ID tokens' `iss`):
+    /// `JWT_ISSUER` when it is an absolute http(s) URL, else the public URL.
+    /// Either keeps a trailing slash it was given with.
+    pub fn oidc_issuer(&self) -> String {
+        if self.config.issuer_is_url() {
+            self.config.jwt_issuer.clone()
+        } else {
+            self.public_url()
+        }
     }
 }
 

@@ -34,6 +34,7 @@ pub use middleware::describe_middleware;
         (name = "auth", description = "Register, log in, refresh, log out, who am I"),
         (name = "dev", description = "Development helpers: users list and reset, metrics (off with ENABLE_DEV_ENDPOINTS=false)"),
         (name = "health", description = "Health check and Prometheus metrics"),
+        (name = "discovery", description = "Signing keys (JWKS) and OpenID Connect / RFC 8414 discovery"),
     )
 )]
 pub struct ApiDoc;

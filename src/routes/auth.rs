@@ -34,7 +34,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct RegisterRequest {
     /// Email; trimmed and lowercased, one `@`, a domain with a dot, at most 254 chars.
     pub email: String,
-    /// 8 to 72 bytes (bcrypt ignores bytes past 72).
+    /// 8 to 72 **bytes** of UTF-8 (bcrypt ignores bytes past 72, so longer
+    /// is refused rather than truncated). The schema's lengths count
+    /// characters: a non-ASCII password is measured in bytes by the server.
+    #[schema(min_length = 8, max_length = 72)]
     pub password: String,
     /// 1 to 100 characters after trimming.
     pub name: String,
@@ -46,14 +49,16 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     /// Email, compared case-insensitively.
     pub email: String,
-    /// Password.
+    /// Password (not empty).
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
 /// Body of `POST /api/auth/refresh` and `POST /api/auth/logout`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {
-    /// A refresh token from login, register or a previous refresh.
+    /// A refresh token from login, register or a previous refresh (not empty).
+    #[schema(min_length = 1)]
     pub refresh_token: String,
 }
 

@@ -31,8 +31,8 @@ pub struct UsersQuery {
     /// Page size, 1 to 10000 (default 1000).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, example = 100)]
     pub limit: Option<String>,
-    /// Users to skip, from 0 (default 0).
-    #[param(value_type = Option<u64>, minimum = 0, example = 0)]
+    /// Users to skip, 0 to 2^63-1 (default 0).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_u64, example = 0)]
     pub offset: Option<String>,
 }
 
@@ -59,6 +59,10 @@ pub struct ResetResult {
     #[schema(example = 5)]
     pub users: usize,
 }
+
+/// The largest offset accepted: what the document says (a signed 64-bit
+/// integer's maximum, the largest value OpenAPI's `int64` can hold).
+const MAX_OFFSET: usize = i64::MAX as usize;
 
 fn parse_param(
     name: &str,
@@ -96,7 +100,7 @@ async fn list_users(
     Query(query): Query<UsersQuery>,
 ) -> ApiResult<Json<UsersPage>> {
     let limit = parse_param("limit", query.limit.as_deref(), DEFAULT_LIMIT, 1, MAX_LIMIT)?;
-    let offset = parse_param("offset", query.offset.as_deref(), 0, 0, usize::MAX)?;
+    let offset = parse_param("offset", query.offset.as_deref(), 0, 0, MAX_OFFSET)?;
     let (users, total) = app.users.page(offset, limit);
     Ok(Json(UsersPage {
         users: users.iter().map(|u| u.view()).collect(),

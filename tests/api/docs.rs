@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 /// Every operation with the statuses its handler can give; the middleware's
 /// own (422 for a bad fault value, 500 for a caught panic, 408 for a body
 /// sent too slowly) are added by `with_middleware_statuses`.
-const OPERATIONS: [(&str, &str, &[&str]); 28] = [
+const OPERATIONS: [(&str, &str, &[&str]); 31] = [
     ("/health", "get", &["200"]),
     ("/metrics", "get", &["200"]),
     (
@@ -53,6 +53,9 @@ const OPERATIONS: [(&str, &str, &[&str]); 28] = [
     ("/api/dev/users", "post", &["201", "409", "422"]),
     ("/api/dev/users/generate", "post", &["201", "422"]),
     ("/api/dev/users/{id}", "delete", &["204", "404"]),
+    ("/.well-known/jwks.json", "get", &["200"]),
+    ("/.well-known/openid-configuration", "get", &["200"]),
+    ("/.well-known/oauth-authorization-server", "get", &["200"]),
 ];
 
 fn with_middleware_statuses(

@@ -7,6 +7,7 @@ mod docs;
 mod errors;
 mod faults;
 mod helpers;
+mod keys;
 mod lifecycle;
 mod metrics;
 mod tokens;
