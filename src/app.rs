@@ -51,7 +51,22 @@ pub async fn build_state(config: Config) -> Result<AppState, String> {
         seed::build_users(seed_users, cost, clock.now()),
         passwords::hash(dummy_secret, dummy_cost)
     );
-    let users = UserStore::new(users?).map_err(|error| format!("SEED_USERS_FILE: {error}"))?;
+    let mut users = users?;
+    // SEED_FAKE_USERS (issue 11): part of the seed, so a reset brings them back.
+    if config.dev.seed_fake_users > 0 {
+        let hash = passwords::hash(seed::DEFAULT_PASSWORD.to_owned(), cost)
+            .await
+            .map_err(|error| format!("SEED_FAKE_USERS: {error}"))?;
+        users.extend(dev::users::fake_users(
+            config.dev.seed_fake_users as usize,
+            config.dev.seed_fake_users_seed,
+            "example.com",
+            &hash,
+            &Arc::from(vec!["user".to_owned()]),
+            clock.now(),
+        ));
+    }
+    let users = UserStore::new(users).map_err(|error| format!("SEED_USERS_FILE: {error}"))?;
     Ok(AppState::new(App {
         tokens: TokenKeys::new(&config, keys, clock.clone()),
         clock,
@@ -99,10 +114,15 @@ pub fn routes(app: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .route_layer(all_faults);
     let mut others = routes::health::router().merge(routes::metrics::prometheus_router());
     if app.config.enable_dev_endpoints {
-        others = others
-            .merge(routes::users::router())
+        // Every dev endpoint behind the DEV_API_KEY guard (a no-op when unset).
+        let dev_routes = routes::users::router()
             .merge(routes::metrics::dev_router())
-            .merge(dev::router());
+            .merge(dev::router())
+            .route_layer(axum::middleware::from_fn_with_state(
+                app.clone(),
+                dev::access::guard,
+            ));
+        others = others.merge(dev_routes);
     }
     let others = others.merge(oauth::discovery::router());
     let (router, mut document) = OpenApiRouter::with_openapi(docs::base_document())

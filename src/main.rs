@@ -48,6 +48,12 @@ async fn serve(config: mock_auth_server::Config) -> ExitCode {
         eprintln!("mock-auth-server: warning: {INSECURE_BIND_WARNING}");
         tracing::warn!("{INSECURE_BIND_WARNING}");
     }
+    if server.open_control_plane() {
+        let warning = "dev endpoints are on and DEV_API_KEY is unset on a non-loopback address: \
+                       anyone who can reach it can mint tokens; set DEV_API_KEY or ENABLE_DEV_ENDPOINTS=false";
+        eprintln!("mock-auth-server: warning: {warning}");
+        tracing::warn!("{warning}");
+    }
     match server.run(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&format!("server error: {error}")),

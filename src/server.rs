@@ -133,6 +133,13 @@ impl Server {
         lines.join("\n")
     }
 
+    /// Whether the control plane is open on a non-loopback address: dev
+    /// endpoints on and no `DEV_API_KEY` (issue 11).
+    pub fn open_control_plane(&self) -> bool {
+        let config = &self.state.config;
+        config.is_public_bind() && config.enable_dev_endpoints && config.dev.dev_api_key.is_none()
+    }
+
     /// The names the server answers to: the OpenID issuer, the discovery
     /// URL, and the `iss` values its own verification accepts.
     fn issuer_lines(&self) -> Vec<String> {
@@ -204,13 +211,29 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
-            let service = TowerToHyperService::new(router.clone());
+            // A fault rule with `drop` notifies this handle: the connection
+            // is then dropped without a byte of answer.
+            let dropper = crate::middleware::faults::DropConnection::default();
+            let notified = dropper.0.clone();
+            let per_connection = router.clone();
+            let service = TowerToHyperService::new(tower::service_fn(
+                move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(dropper.clone());
+                    tower::ServiceExt::oneshot(
+                        per_connection.clone(),
+                        request.map(axum::body::Body::new),
+                    )
+                },
+            ));
             let stream = FirstByteDeadline::new(stream, header_timeout);
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let connection = graceful.watch(connection.into_owned());
             tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "connection ended with an error");
+                tokio::select! {
+                    result = connection => if let Err(error) = result {
+                        tracing::debug!(%error, "connection ended with an error");
+                    },
+                    () = notified.notified() => tracing::debug!("connection dropped by a fault rule"),
                 }
                 drop(permit);
             });

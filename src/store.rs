@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 
 /// A stored user, password hash included (never serialised).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct User {
     /// Stable id, the `sub` claim.
     pub id: Arc<str>,
@@ -179,6 +179,52 @@ impl UserStore {
     /// The seed users (for the start-up banner).
     pub fn seed(&self) -> &[Arc<User>] {
         &self.seed
+    }
+
+    // --- Control plane (issue 11): replace, remove, bulk insert. ---
+
+    /// Replaces the user of the same id (same email: ids and emails never
+    /// change). `NotFound` when there is none.
+    pub fn replace(&self, user: User) -> Result<Arc<User>, ApiError> {
+        let users = self.generation();
+        let user = Arc::new(user);
+        if !users.by_id.contains_key(&user.id) {
+            return Err(ApiError::NotFound(format!("No user with id {}", user.id)));
+        }
+        users.by_id.insert(user.id.clone(), user.clone());
+        users.by_email.insert(user.email.clone(), user.clone());
+        let mut order = match users.order.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(slot) = order.iter_mut().find(|u| u.id == user.id) {
+            *slot = user.clone();
+        }
+        Ok(user)
+    }
+
+    /// Removes the user with this id; the removed user, if there was one.
+    pub fn remove(&self, id: &str) -> Option<Arc<User>> {
+        let users = self.generation();
+        let (_, user) = users.by_id.remove(id)?;
+        users.by_email.remove(&user.email);
+        let mut order = match users.order.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        order.retain(|u| u.id != user.id);
+        Some(user)
+    }
+
+    /// Inserts many users; those whose email exists are skipped. Returns the
+    /// inserted ones, in order.
+    pub fn insert_many(&self, batch: Vec<User>) -> Vec<Arc<User>> {
+        let users = self.generation();
+        batch
+            .into_iter()
+            .map(Arc::new)
+            .filter(|user| users.insert(user.clone()).is_ok())
+            .collect()
     }
 
     /// Restores exactly the seed users; returns how many there are.

@@ -511,7 +511,8 @@ class MockAuthServer:
         return cast(dict[str, Any], clock)
 
     def fault(self, **rule: Any) -> str:
-        """``POST /api/dev/faults``: adds a fault rule; returns its id.
+        """``POST /api/dev/faults``: adds a fault rule; returns its id, as text
+        (the server's JSON may hold it as a number).
 
         The keyword arguments are the rule's fields, ``match`` included::
 

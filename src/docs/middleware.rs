@@ -47,7 +47,13 @@ pub fn describe_middleware(document: &mut OpenApi) {
         item.parameters
             .get_or_insert_with(Vec::new)
             .extend(knobs.iter().cloned());
-        let operations = [&mut item.get, &mut item.post, &mut item.delete];
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.put,
+            &mut item.patch,
+        ];
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
             let mut add = |status: &str, description: &str| {
@@ -66,8 +72,42 @@ pub fn describe_middleware(document: &mut OpenApi) {
                     "`bad_request`: the request did not complete within 75 s",
                 );
             }
+            if TOKEN_FAULT_ROUTES.contains(&path.as_str()) {
+                add_token_fault_params(operation);
+            }
             add_error_examples(path, operation);
         }
+    }
+}
+
+/// Routes that take `X-Mock-Token-Fault` / `mock_token_fault` (issue 11).
+const TOKEN_FAULT_ROUTES: &[&str] = &[
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/oauth/token",
+];
+
+/// Documents the per-request token fault knobs on one operation.
+fn add_token_fault_params(operation: &mut Operation) {
+    let description = "A bad-token catalogue case name (see GET /api/dev/tokens/bad): the \
+                       issued access token carries that defect; unknown names are 422";
+    for (name, place) in [
+        ("mock_token_fault", ParameterIn::Query),
+        ("X-Mock-Token-Fault", ParameterIn::Header),
+    ] {
+        let schema = ObjectBuilder::new().schema_type(Type::String);
+        operation.parameters.get_or_insert_with(Vec::new).push(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(place)
+                .required(Required::False)
+                .description(Some(description))
+                .example(Some(serde_json::json!("expired")))
+                .schema(Some(schema))
+                .build()
+                .into(),
+        );
     }
 }
 
@@ -172,6 +212,7 @@ fn sample_error(code: &str) -> Option<ApiError> {
         "payload_too_large" => ApiError::PayloadTooLarge(65_536),
         "invalid_credentials" => ApiError::InvalidCredentials,
         "email_taken" => ApiError::EmailTaken,
+        "not_found" => ApiError::NotFound("No user with id user-42".to_owned()),
         "missing_token" => ApiError::MissingToken,
         "invalid_token" => ApiError::InvalidToken("InvalidSignature".to_owned()),
         "token_expired" => ApiError::TokenExpired,

@@ -9,101 +9,17 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::extract::MatchedPath;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceExt};
 
 use crate::error::ApiError;
+pub use crate::faults::{MAX_DELAY_MS, Requested, Scope};
+use crate::journal::Note;
 use crate::state::AppState;
-
-/// Longest delay a request may ask for, in milliseconds.
-pub const MAX_DELAY_MS: u64 = 60_000;
-
-/// Which faults a group of routes takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Only what the request asks for (health, dev endpoints).
-    RequestOnly,
-    /// What the request asks for, else the server-wide random faults (`/api/auth/*`).
-    RequestAndGlobal,
-}
-
-/// The faults one request asked for.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Requested {
-    /// Delay in milliseconds.
-    pub delay_ms: Option<u64>,
-    /// Status of the error to answer with.
-    pub error: Option<StatusCode>,
-}
-
-impl Requested {
-    /// Reads the query parameters and headers; a bad value is a 422 naming it.
-    /// The query parameter wins when both are given.
-    pub fn parse(query: Option<&str>, headers: &HeaderMap) -> Result<Self, ApiError> {
-        let mut delay = header(headers, &X_MOCK_DELAY, "X-Mock-Delay")?;
-        let mut error = header(headers, &X_MOCK_ERROR, "X-Mock-Error")?;
-        if let Some(query) = query {
-            for (key, value) in form_pairs(query) {
-                match key.as_str() {
-                    "simulate_delay" => delay = Some(("simulate_delay", value)),
-                    "simulate_error" => error = Some(("simulate_error", value)),
-                    _ => {}
-                }
-            }
-        }
-        let delay_ms = delay
-            .map(|(name, raw)| parse_in(name, &raw, 0, MAX_DELAY_MS))
-            .transpose()?;
-        let error = error
-            .map(|(name, raw)| {
-                let code = parse_in(name, &raw, 400, 599)?;
-                StatusCode::from_u16(u16::try_from(code).unwrap_or(500))
-                    .map_err(|_| ApiError::validation(name, "is not a status code"))
-            })
-            .transpose()?;
-        Ok(Self { delay_ms, error })
-    }
-}
-
-/// Pre-parsed names: a lookup by `&str` parses the name on every request.
-static X_MOCK_DELAY: HeaderName = HeaderName::from_static("x-mock-delay");
-static X_MOCK_ERROR: HeaderName = HeaderName::from_static("x-mock-error");
-
-/// The header's value with its name as the 422 spells it (`display`).
-fn header(
-    headers: &HeaderMap,
-    name: &'static HeaderName,
-    display: &'static str,
-) -> Result<Option<(&'static str, String)>, ApiError> {
-    headers
-        .get(name)
-        .map(|value| match value.to_str() {
-            Ok(text) => Ok((display, text.to_owned())),
-            Err(_) => Err(ApiError::validation(display, "must be ASCII digits")),
-        })
-        .transpose()
-}
-
-fn form_pairs(query: &str) -> Vec<(String, String)> {
-    let uri = format!("/?{query}");
-    uri.parse::<axum::http::Uri>()
-        .ok()
-        .and_then(|uri| axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).ok())
-        .map(|q| q.0)
-        .unwrap_or_default()
-}
-
-fn parse_in(name: &str, raw: &str, min: u64, max: u64) -> Result<u64, ApiError> {
-    match raw.trim().parse::<u64>() {
-        Ok(value) if (min..=max).contains(&value) => Ok(value),
-        _ => Err(ApiError::validation(
-            name,
-            format!("must be an integer from {min} to {max}, got '{raw}'"),
-        )),
-    }
-}
 
 /// Layer that injects faults into a group of routes.
 #[derive(Clone)]
@@ -142,28 +58,6 @@ pub struct Faults<S> {
 
 type Faulted = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-impl<S> Faults<S> {
-    /// The delay and error for this request: its own, else the global draw.
-    fn decide(&self, requested: Requested) -> (Option<u64>, Option<StatusCode>) {
-        let config = &self.app.config;
-        let global = self.scope == Scope::RequestAndGlobal;
-        let delay_ms = requested.delay_ms.or_else(|| {
-            (global && config.mock_delay_max_ms > 0)
-                .then(|| rand::random_range(config.mock_delay_min_ms..=config.mock_delay_max_ms))
-        });
-        let error = requested.error.or_else(|| {
-            (global
-                && config.mock_error_rate > 0.0
-                && rand::random::<f64>() < config.mock_error_rate)
-                .then(|| {
-                    StatusCode::from_u16(config.mock_error_status)
-                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-                })
-        });
-        (delay_ms.filter(|ms| *ms > 0), error)
-    }
-}
-
 impl<S> Service<Request> for Faults<S>
 where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -186,33 +80,136 @@ where
                 };
             }
         };
-        let (delay_ms, error) = self.decide(requested);
-        if delay_ms.is_none() && error.is_none() {
+        let global = self.scope == Scope::RequestAndGlobal;
+        let engine = &self.app.faults;
+        let with_rules = engine.has_rules();
+        let simple = (!with_rules).then(|| engine.decide_simple(&requested, global));
+        if simple.as_ref().is_some_and(|d| !d.is_fault()) {
             return FaultFuture::Through {
                 inner: self.inner.call(request),
             };
         }
         // The clone is ready-checked by `oneshot`; the original stays ready.
         let inner = self.inner.clone();
-        let metrics_app = self.app.clone();
+        let app = self.app.clone();
         FaultFuture::Faulted {
             inner: Box::pin(async move {
-                if let Some(ms) = delay_ms {
-                    metrics_app.metrics.count_simulated_delay();
-                    tracing::info!(delay_ms = ms, "simulated delay");
+                let decision = match simple {
+                    Some(decision) => decision,
+                    None => {
+                        let route = request
+                            .extensions()
+                            .get::<MatchedPath>()
+                            .map(|p| p.as_str().to_owned());
+                        let user = if app.faults.needs_user() {
+                            let authorization = request.headers().get(AUTHORIZATION).cloned();
+                            request_user(&app, authorization).await
+                        } else {
+                            None
+                        };
+                        app.faults.decide(
+                            &requested,
+                            global,
+                            request.method(),
+                            route.as_deref(),
+                            user.as_deref(),
+                        )
+                    }
+                };
+                if !decision.is_fault() {
+                    return inner.oneshot(request).await;
+                }
+                if let Some(note) = request.extensions().get::<Note>() {
+                    let rule = decision.rule;
+                    let status = decision.error;
+                    let delay = decision.delay_ms;
+                    let dropped = decision.drop;
+                    note.fault(|f| {
+                        f.status = status.map(|s| s.as_u16());
+                        f.delay_ms = delay;
+                        f.drop = dropped.then_some(true);
+                        f.rule = rule.map(|id| id.to_string());
+                    });
+                }
+                if let Some(ms) = decision.delay_ms {
+                    app.metrics.count_simulated_delay();
+                    tracing::info!(delay_ms = ms, rule = decision.rule, "simulated delay");
                     // A timer, not a thread: thousands of delayed requests cost nothing.
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
-                if let Some(status) = error {
-                    metrics_app.metrics.count_simulated_error();
-                    tracing::info!(status = status.as_u16(), "simulated error");
-                    return Ok(ApiError::Simulated(status).into_response());
+                if decision.drop {
+                    app.metrics.count_simulated_error();
+                    tracing::info!(rule = decision.rule, "simulated dropped connection");
+                    let handle = request.extensions().get::<DropConnection>().cloned();
+                    return Ok(drop_connection(handle).await);
+                }
+                if let Some(status) = decision.error {
+                    app.metrics.count_simulated_error();
+                    tracing::info!(
+                        status = status.as_u16(),
+                        rule = decision.rule,
+                        "simulated error"
+                    );
+                    let mut response = ApiError::Simulated(status).into_response();
+                    if let Some(secs) = decision.retry_after
+                        && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+                    {
+                        response.headers_mut().insert(RETRY_AFTER, value);
+                    }
+                    return Ok(response);
                 }
                 inner.oneshot(request).await
             }),
         }
     }
 }
+
+/// The `sub` of the request's bearer token (verified), or the user name of
+/// its Basic credentials.
+async fn request_user(app: &AppState, authorization: Option<HeaderValue>) -> Option<String> {
+    let authorization = authorization?;
+    let value = authorization.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return app
+            .tokens
+            .verify_access(rest.trim())
+            .await
+            .ok()
+            .map(|s| s.sub);
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        return text.split_once(':').map(|(user, _)| user.to_owned());
+    }
+    None
+}
+
+/// Asks the server loop to close this request's connection with no answer
+/// (see [`DropConnection`]) and never answers; without a handle (the router
+/// called directly, not through the server), a 503 with `Connection: close`.
+async fn drop_connection(handle: Option<DropConnection>) -> Response {
+    if let Some(handle) = handle {
+        handle.0.notify_one();
+        return std::future::pending::<Response>().await;
+    }
+    let mut response =
+        ApiError::Simulated(axum::http::StatusCode::SERVICE_UNAVAILABLE).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Per-connection handle the server loop puts in every request: notified,
+/// the loop drops the connection without writing anything.
+#[derive(Clone, Debug, Default)]
+pub struct DropConnection(pub std::sync::Arc<tokio::sync::Notify>);
 
 pin_project_lite::pin_project! {
     /// The three ways a request goes through fault injection.
@@ -242,81 +239,5 @@ where
                 None => Poll::Pending,
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, value.parse().unwrap());
-        }
-        map
-    }
-
-    #[test]
-    fn query_and_headers_are_read() {
-        let from_query = Requested::parse(
-            Some("simulate_error=503&simulate_delay=10&x=1"),
-            &HeaderMap::new(),
-        )
-        .unwrap();
-        assert_eq!(
-            from_query,
-            Requested {
-                delay_ms: Some(10),
-                error: Some(StatusCode::SERVICE_UNAVAILABLE)
-            }
-        );
-        let from_headers = Requested::parse(
-            None,
-            &headers(&[("x-mock-error", "418"), ("x-mock-delay", "5")]),
-        )
-        .unwrap();
-        assert_eq!(
-            from_headers,
-            Requested {
-                delay_ms: Some(5),
-                error: Some(StatusCode::IM_A_TEAPOT)
-            }
-        );
-    }
-
-    #[test]
-    fn query_wins_over_header() {
-        let both = Requested::parse(
-            Some("simulate_error=502"),
-            &headers(&[("x-mock-error", "503")]),
-        )
-        .unwrap();
-        assert_eq!(both.error, Some(StatusCode::BAD_GATEWAY));
-    }
-
-    #[test]
-    fn out_of_range_values_name_the_parameter() {
-        for (query, name) in [
-            ("simulate_error=399", "simulate_error"),
-            ("simulate_error=600", "simulate_error"),
-            ("simulate_error=abc", "simulate_error"),
-            ("simulate_delay=60001", "simulate_delay"),
-            ("simulate_delay=-1", "simulate_delay"),
-        ] {
-            let error = Requested::parse(Some(query), &HeaderMap::new()).unwrap_err();
-            assert_eq!(error.code(), "validation_error");
-            assert!(error.to_string().starts_with(name), "{query}: {error}");
-        }
-        let error = Requested::parse(None, &headers(&[("x-mock-delay", "soon")])).unwrap_err();
-        assert!(error.to_string().starts_with("X-Mock-Delay"));
-    }
-
-    #[test]
-    fn no_fault_parameters_means_nothing_requested() {
-        assert_eq!(
-            Requested::parse(Some("limit=5"), &HeaderMap::new()).unwrap(),
-            Requested::default()
-        );
     }
 }

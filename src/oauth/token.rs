@@ -78,10 +78,13 @@ pub struct TokenRequest {
     ))]
 pub async fn token(
     State(app): State<AppState>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     note: Note,
     Form(params): Form,
 ) -> ApiResult<Response> {
+    // Checked before the grant runs, so a bad name consumes no code.
+    let fault = token_fault(&app, &uri, &headers)?;
     let creds = clients::credentials(&headers, &params)?;
     if let Some(id) = &creds.client_id {
         note.client(id);
@@ -106,18 +109,48 @@ pub async fn token(
         Grant::Password(g) => grants::password::exchange(&ctx, g).await?,
         Grant::ClientCredentials(g) => grants::client_credentials::exchange(&ctx, g).await?,
     };
-    let answer = apply_token_fault(&app, &headers, answer);
+    let answer = apply_token_fault(&app, fault.as_deref(), answer, &note).await?;
     Ok(no_store(axum::Json(answer).into_response()))
 }
 
-/// THE call site of the token faults (`X-Mock-Token-Fault`, contract
-/// section 10): the dev catalogue edits the answer here. Today it does nothing.
-pub fn apply_token_fault(
-    _app: &AppState,
-    _headers: &HeaderMap,
-    answer: TokenResponse,
-) -> TokenResponse {
-    answer
+/// The token fault asked for (`X-Mock-Token-Fault` / `mock_token_fault`);
+/// a name the catalogue lacks is `invalid_request` here (RFC 6749), not 422.
+fn token_fault(
+    app: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> ApiResult<Option<String>> {
+    if !app.config.enable_dev_endpoints {
+        return Ok(None);
+    }
+    let name = crate::dev::catalogue::requested_fault(uri.query(), headers);
+    crate::dev::catalogue::check_fault(app, name.as_deref())
+        .map_err(|error| ApiError::oauth("invalid_request", error.to_string()))?;
+    Ok(name)
+}
+
+/// THE call site of the token faults (contract section 10): the access
+/// token (and the ID token) of the answer get the catalogue's defect.
+async fn apply_token_fault(
+    app: &AppState,
+    name: Option<&str>,
+    mut answer: TokenResponse,
+    note: &Note,
+) -> ApiResult<TokenResponse> {
+    let Some(name) = name else {
+        return Ok(answer);
+    };
+    let access: serde_json::Map<String, serde_json::Value> =
+        jsonwebtoken::dangerous::insecure_decode_claims(&answer.access_token)
+            .map_err(|error| ApiError::Internal(format!("own token does not decode: {error}")))?;
+    if let Some(token) = crate::dev::catalogue::make_case(app, name, &access).await? {
+        answer.access_token = token;
+        app.metrics.count_simulated_error();
+        tracing::info!(token_fault = name, "simulated token fault");
+        let name = name.to_owned();
+        note.fault(|f| f.token_fault = Some(name));
+    }
+    Ok(answer)
 }
 
 /// Adds `Cache-Control: no-store` (RFC 6749 5.1).

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use crate::auth::passwords;
 use crate::auth::tokens::TokenType;
+use crate::dev::catalogue::TokenFault;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AuthUser, Json};
 use crate::journal::Note;
@@ -81,8 +82,15 @@ pub struct TokenPair {
     pub user: UserView,
 }
 
-async fn token_pair(app: &AppState, user: &User, note: &Note) -> ApiResult<Json<TokenPair>> {
-    let pair = app.tokens.issue_pair(user).await?;
+async fn token_pair(
+    app: &AppState,
+    user: &User,
+    note: &Note,
+    fault: &TokenFault,
+) -> ApiResult<Json<TokenPair>> {
+    let mut pair = app.tokens.issue_pair(user).await?;
+    // Issue 11: X-Mock-Token-Fault / mock_token_fault.
+    crate::dev::catalogue::apply_token_fault(app, fault.0.as_deref(), &mut pair, note).await?;
     note.user(&user.id);
     note.issued(&pair.access);
     note.issued(&pair.refresh);
@@ -111,6 +119,7 @@ async fn token_pair(app: &AppState, user: &User, note: &Note) -> ApiResult<Json<
 async fn register(
     State(app): State<AppState>,
     note: Note,
+    fault: TokenFault,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let email = validation::email(&req.email)?;
@@ -134,7 +143,10 @@ async fn register(
         disabled: false,
     })?;
     tracing::info!(user_id = %user.id, "user registered");
-    Ok((StatusCode::CREATED, token_pair(&app, &user, &note).await?))
+    Ok((
+        StatusCode::CREATED,
+        token_pair(&app, &user, &note, &fault).await?,
+    ))
 }
 
 /// Log in with email and password.
@@ -152,6 +164,7 @@ async fn register(
 async fn login(
     State(app): State<AppState>,
     note: Note,
+    fault: TokenFault,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<TokenPair>> {
     let email = req.email.trim().to_lowercase();
@@ -171,7 +184,7 @@ async fn login(
     let matches = passwords::verify(req.password, hash).await?;
     match user {
         Some(user) if matches && !too_long && user.disabled => Err(ApiError::UserDisabled),
-        Some(user) if matches && !too_long => token_pair(&app, &user, &note).await,
+        Some(user) if matches && !too_long => token_pair(&app, &user, &note, &fault).await,
         _ => Err(ApiError::InvalidCredentials),
     }
 }
@@ -191,13 +204,14 @@ async fn login(
 async fn refresh(
     State(app): State<AppState>,
     note: Note,
+    fault: TokenFault,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
     let user = consume_refresh_token(&app, &req, &note).await?;
     if let Some(parent) = note.snapshot().presented {
         note.parent(&parent);
     }
-    token_pair(&app, &user, &note).await
+    token_pair(&app, &user, &note, &fault).await
 }
 
 /// Log out: revoke the refresh token.

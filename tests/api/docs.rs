@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 /// Every operation with the statuses its handler can give; the middleware's
 /// own (422 for a bad fault value, 500 for a caught panic, 408 for a body
 /// sent too slowly) are added by `with_middleware_statuses`.
-const OPERATIONS: [(&str, &str, &[&str]); 26] = [
+const OPERATIONS: [(&str, &str, &[&str]); 43] = [
     ("/health", "get", &["200"]),
     ("/metrics", "get", &["200"]),
     (
@@ -48,6 +48,23 @@ const OPERATIONS: [(&str, &str, &[&str]); 26] = [
     ("/api/dev/requests", "delete", &["204"]),
     ("/api/dev/requests/stream", "get", &["200"]),
     ("/api/dev/tokens/{jti}", "get", &["200", "404"]),
+    ("/api/dev/clock", "get", &["200"]),
+    ("/api/dev/clock", "post", &["200", "422"]),
+    ("/api/dev/clock", "delete", &["200"]),
+    ("/api/dev/faults", "get", &["200"]),
+    ("/api/dev/faults", "post", &["201", "422"]),
+    ("/api/dev/faults", "delete", &["204"]),
+    ("/api/dev/faults/global", "get", &["200"]),
+    ("/api/dev/faults/{id}", "delete", &["204", "404"]),
+    ("/api/dev/keys", "get", &["200"]),
+    ("/api/dev/keys/rotate", "post", &["201"]),
+    ("/api/dev/keys/{kid}", "delete", &["204", "404"]),
+    ("/api/dev/reset", "post", &["200"]),
+    ("/api/dev/tokens", "post", &["200", "404", "422"]),
+    ("/api/dev/tokens/bad", "get", &["200", "404"]),
+    ("/api/dev/users", "post", &["201", "409", "422"]),
+    ("/api/dev/users/generate", "post", &["201", "422"]),
+    ("/api/dev/users/{id}", "delete", &["204", "404"]),
     ("/.well-known/jwks.json", "get", &["200"]),
     ("/.well-known/openid-configuration", "get", &["200"]),
     ("/.well-known/oauth-authorization-server", "get", &["200"]),
@@ -60,8 +77,13 @@ fn with_middleware_statuses(
 ) -> Vec<&'static str> {
     let mut all = statuses.to_vec();
     all.extend(["422", "500"]);
-    // POST /oauth2/userinfo takes no body (the token is a header), so no 408.
-    if method == "post" && path != "/oauth2/userinfo" {
+    // Bodiless POSTs have no 408 (the body read is what times out); POST
+    // /oauth2/userinfo takes its token in a header.
+    let bodiless = matches!(
+        path,
+        "/api/dev/keys/rotate" | "/api/dev/reset" | "/oauth2/userinfo"
+    );
+    if method == "post" && !bodiless {
         all.push("408");
     }
     all.sort();

@@ -1,0 +1,89 @@
+//! `GET/POST/DELETE /api/dev/clock`: the server's one clock.
+
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::clock::ClockView;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Json;
+use crate::state::AppState;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_clock, change_clock, reset_clock))
+}
+
+/// A change of the clock: exactly one field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"advance_seconds": 1860}))]
+pub struct ClockChange {
+    /// Move the clock by this many seconds (may be negative).
+    pub advance_seconds: Option<i64>,
+    /// Set the clock to this RFC 3339 time.
+    #[schema(example = "2026-11-25T10:00:00Z")]
+    pub set: Option<String>,
+    /// Stop (`true`) or restart (`false`) the clock.
+    pub freeze: Option<bool>,
+}
+
+/// The server's clock.
+#[utoipa::path(get, path = "/api/dev/clock", tag = "dev",
+    responses((status = 200, description = "The clock", body = ClockView)))]
+async fn get_clock(State(app): State<AppState>) -> Json<ClockView> {
+    Json(app.clock.view())
+}
+
+/// Advance, set or freeze the server's clock.
+///
+/// Drives `iat`/`exp`, verification of `exp`/`nbf`, codes, sessions and
+/// sweeps; `uptime_seconds` stays real time.
+#[utoipa::path(post, path = "/api/dev/clock", tag = "dev", request_body = ClockChange,
+    responses(
+        (status = 200, description = "The clock after the change", body = ClockView),
+        (status = 422, description = "`validation_error` naming the field", body = ErrorBody),
+    ))]
+async fn change_clock(
+    State(app): State<AppState>,
+    Json(change): Json<ClockChange>,
+) -> ApiResult<Json<ClockView>> {
+    let given = [
+        change.advance_seconds.is_some(),
+        change.set.is_some(),
+        change.freeze.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() == 0 {
+        return Err(ApiError::validation(
+            "advance_seconds",
+            "give one of advance_seconds, set or freeze",
+        ));
+    }
+    if let Some(at) = &change.set {
+        let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| ApiError::validation("set", "must be an RFC 3339 time"))?;
+        app.clock.set(at);
+    }
+    if let Some(seconds) = change.advance_seconds {
+        if seconds.unsigned_abs() > 100 * 365 * 86_400 {
+            return Err(ApiError::validation("advance_seconds", "at most 100 years"));
+        }
+        app.clock.advance(seconds);
+    }
+    if let Some(frozen) = change.freeze {
+        app.clock.freeze(frozen);
+    }
+    let view = app.clock.view();
+    tracing::info!(now = %view.now, offset = view.offset_seconds, frozen = view.frozen, "clock changed");
+    Ok(Json(view))
+}
+
+/// Back to real time, running.
+#[utoipa::path(delete, path = "/api/dev/clock", tag = "dev",
+    responses((status = 200, description = "The clock, real time again", body = ClockView)))]
+async fn reset_clock(State(app): State<AppState>) -> Json<ClockView> {
+    app.clock.reset();
+    Json(app.clock.view())
+}
