@@ -73,6 +73,13 @@ if [ "${#wheels[@]}" -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
 fi
 WHEEL=${wheels[0]}
 echo "built $(basename "$WHEEL") in $((SECONDS - build_started))s"
+if [ $((SECONDS - build_started)) -gt 30 ]; then
+  # maturin runs the same cargo build as the test command's release step
+  # (`cargo build --release --bins --examples`), so after it nothing is
+  # compiled; a `cargo test --release` in between changes dev-dependency
+  # features, and then the server is compiled again.
+  echo "note: maturin compiled the server; run this after the release build to share it"
+fi
 
 step "a fresh virtual environment with the wheel: $VENV"
 new_venv "$VENV"

@@ -1,29 +1,376 @@
 //! The request journal (a ring of the last `JOURNAL_SIZE` requests) and the
 //! token lineage index. By construction nothing in it can hold a secret: it
 //! records ids (request id, `jti`, `kid`, user and client ids), never a token,
-//! a password or an `Authorization` value.
+//! a password or an `Authorization` value; the path is recorded without its
+//! query string, which may carry a token.
 //!
 //! Handlers and layers tell the journal about a request through its [`Note`],
 //! a cheap handle that the journal layer puts in the request's extensions
 //! and reads back when the response is made.
+//!
+//! Writing costs one short critical section per request (a push into the
+//! ring under a std mutex, no await while it is held) and, when a token was
+//! issued, one more in the lineage index; nothing is locked across a request.
 
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::Serialize;
+use serde_json::Map;
+use tokio::sync::{broadcast, watch};
 
+use crate::auth::revocation::RevocationList;
 use crate::auth::tokens::Claims;
 use crate::config::Config;
 
-/// The journal and the lineage index.
+/// How many entries a live stream may fall behind before it is dropped.
+const STREAM_BACKLOG: usize = 256;
+
+/// Tokens remembered per journal entry of capacity.
+const LINEAGE_FACTOR: usize = 10;
+
+/// One request as the journal keeps it (section 11 of the contract).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    /// The request id (`X-Request-ID`).
+    pub id: String,
+    /// When the request arrived, RFC 3339, by the server's clock.
+    pub time: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The path, without the query string.
+    pub path: String,
+    /// The matched route template, or null.
+    pub route: Option<String>,
+    /// The status answered (499 when the client left first).
+    pub status: u16,
+    /// Time to the response head, in milliseconds.
+    pub duration_ms: f64,
+    /// The `sub` of the credentials or token.
+    pub user: Option<String>,
+    /// The OAuth client.
+    pub client: Option<String>,
+    /// What was injected, if anything.
+    pub fault: Option<FaultNote>,
+    /// The tokens involved, by `jti`.
+    pub tokens: TokenRefs,
+    /// Whether the dashboard itself made the request (not serialised: a filter).
+    #[serde(skip)]
+    pub dashboard: bool,
+}
+
+/// The tokens of a journal entry, by `jti` only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TokenRefs {
+    /// Tokens the request issued.
+    pub issued: Vec<String>,
+    /// The token presented.
+    pub presented: Option<String>,
+    /// The refresh token exchanged.
+    pub parent: Option<String>,
+}
+
+/// One token of the lineage index (`GET /api/dev/tokens/{jti}`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Lineage {
+    /// Its `jti`.
+    pub jti: String,
+    /// `access`, `refresh` or `id`.
+    #[serde(rename = "type")]
+    pub token_type: String,
+    /// Its `sub`.
+    pub sub: String,
+    /// The request that issued it.
+    pub issued_by: String,
+    /// The refresh token it was exchanged from.
+    pub parent: Option<String>,
+    /// The tokens issued in exchange for it.
+    pub children: Vec<String>,
+    /// Whether it is refused now.
+    pub revoked: bool,
+    /// Its `exp`, RFC 3339.
+    pub expires_at: String,
+}
+
+/// A token in the index; `revoked` is asked of the revocation list on read.
+#[derive(Debug, Clone)]
+struct Node {
+    token: IssuedToken,
+    issued_by: String,
+    parent: Option<String>,
+    children: Vec<String>,
+}
+
+/// The lineage index: at most `capacity` tokens, the oldest forgotten first.
 #[derive(Debug, Default)]
-pub struct Journal {}
+struct Index {
+    capacity: usize,
+    nodes: HashMap<String, Node>,
+    order: VecDeque<String>,
+}
+
+impl Index {
+    fn add(&mut self, token: IssuedToken, issued_by: &str, parent: Option<&str>) {
+        if self.capacity == 0 || self.nodes.contains_key(&token.jti) {
+            return;
+        }
+        while self.order.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.nodes.remove(&old);
+            }
+        }
+        if let Some(parent) = parent.and_then(|jti| self.nodes.get_mut(jti)) {
+            parent.children.push(token.jti.clone());
+        }
+        self.order.push_back(token.jti.clone());
+        self.nodes.insert(
+            token.jti.clone(),
+            Node {
+                token,
+                issued_by: issued_by.to_owned(),
+                parent: parent.map(str::to_owned),
+                children: Vec::new(),
+            },
+        );
+    }
+}
+
+/// A ring of fixed capacity: pushing into a full ring drops the oldest.
+#[derive(Debug)]
+pub struct Ring<T> {
+    capacity: usize,
+    items: VecDeque<T>,
+}
+
+impl<T: Clone> Ring<T> {
+    /// An empty ring of `capacity` (0 keeps nothing).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            items: VecDeque::with_capacity(capacity),
+        }
+    }
+
+    /// Adds `item`, dropping the oldest when full.
+    pub fn push(&mut self, item: T) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.items.len() == self.capacity {
+            self.items.pop_front();
+        }
+        self.items.push_back(item);
+    }
+
+    /// The items, newest first.
+    pub fn newest_first(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().rev()
+    }
+
+    /// How many items are kept.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the ring is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Drops every item.
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
+/// The filters of `GET /api/dev/requests`.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The route template (or the path, for an unmatched request).
+    pub route: Option<String>,
+    /// The status.
+    pub status: Option<u16>,
+    /// The user (`sub`).
+    pub user: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<time::OffsetDateTime>,
+    /// Leave out the dashboard's own requests.
+    pub hide_dashboard: bool,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl Filter {
+    /// Whether `entry` passes.
+    pub fn accepts(&self, entry: &Entry) -> bool {
+        let route_ok = self
+            .route
+            .as_deref()
+            .is_none_or(|route| entry.route.as_deref() == Some(route) || entry.path == route);
+        let since_ok = self.since.is_none_or(|since| {
+            time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
+                .is_ok_and(|at| at >= since)
+        });
+        route_ok
+            && since_ok
+            && self.status.is_none_or(|status| entry.status == status)
+            && self
+                .user
+                .as_deref()
+                .is_none_or(|user| entry.user.as_deref() == Some(user))
+            && !(self.hide_dashboard && entry.dashboard)
+    }
+}
+
+/// The journal and the lineage index.
+#[derive(Debug)]
+pub struct Journal {
+    ring: Mutex<Ring<Arc<Entry>>>,
+    index: Mutex<Index>,
+    live: broadcast::Sender<Arc<Entry>>,
+    closed: watch::Sender<bool>,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Self::with_capacity(1000)
+    }
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl Journal {
     /// An empty journal of `JOURNAL_SIZE` entries.
-    pub fn new(_config: &Config) -> Self {
-        Self {}
+    pub fn new(config: &Config) -> Self {
+        Self::with_capacity(config.dev.journal_size as usize)
+    }
+
+    /// An empty journal of `capacity` entries (0: off).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            ring: Mutex::new(Ring::new(capacity)),
+            index: Mutex::new(Index {
+                capacity: capacity.saturating_mul(LINEAGE_FACTOR),
+                ..Index::default()
+            }),
+            live: broadcast::channel(STREAM_BACKLOG).0,
+            closed: watch::channel(false).0,
+        }
+    }
+
+    /// Whether the journal keeps anything (`JOURNAL_SIZE` > 0).
+    pub fn enabled(&self) -> bool {
+        locked(&self.ring).capacity > 0
+    }
+
+    /// Records a finished request, and the tokens it issued in the index.
+    pub fn record(&self, entry: Entry, issued: Vec<IssuedToken>) {
+        if !issued.is_empty() {
+            let mut index = locked(&self.index);
+            for token in issued {
+                index.add(token, &entry.id, entry.tokens.parent.as_deref());
+            }
+        }
+        let entry = Arc::new(entry);
+        if self.live.receiver_count() > 0 {
+            let _ = self.live.send(entry.clone());
+        }
+        locked(&self.ring).push(entry);
+    }
+
+    /// The entries that pass `filter`, newest first.
+    pub fn list(&self, filter: &Filter) -> Vec<Arc<Entry>> {
+        let ring = locked(&self.ring);
+        ring.newest_first()
+            .filter(|entry| filter.accepts(entry))
+            .take(filter.limit)
+            .cloned()
+            .collect()
+    }
+
+    /// The distinct route templates in the journal, sorted.
+    pub fn routes(&self) -> Vec<String> {
+        let ring = locked(&self.ring);
+        let mut routes: Vec<String> = ring
+            .newest_first()
+            .filter_map(|entry| entry.route.clone())
+            .collect();
+        routes.sort();
+        routes.dedup();
+        routes
+    }
+
+    /// Empties the journal; the lineage stays.
+    pub fn clear(&self) {
+        locked(&self.ring).clear();
+    }
+
+    /// Empties the journal and the lineage (the control plane's reset).
+    pub fn reset(&self) {
+        self.clear();
+        let mut index = locked(&self.index);
+        index.nodes.clear();
+        index.order.clear();
+    }
+
+    /// A token's lineage, with `revoked` asked of `revoked`.
+    pub fn lineage(&self, jti: &str, revoked: &RevocationList) -> Option<Lineage> {
+        let node = locked(&self.index).nodes.get(jti).cloned()?;
+        let token = &node.token;
+        let is_revoked = if token.token_type == "refresh" {
+            revoked.is_refresh_revoked(&Claims {
+                sub: token.sub.clone(),
+                email: None,
+                name: None,
+                roles: None,
+                token_type: token.token_type.clone(),
+                iat: 0,
+                exp: token.exp,
+                nbf: None,
+                jti: token.jti.clone(),
+                iss: String::new(),
+                aud: None,
+                client_id: None,
+                scope: None,
+                extra: Map::new(),
+            })
+        } else {
+            revoked.check_access(&token.jti).is_err()
+        };
+        let expires_at = time::OffsetDateTime::from_unix_timestamp(token.exp)
+            .map(crate::store::rfc3339)
+            .unwrap_or_default();
+        Some(Lineage {
+            jti: token.jti.clone(),
+            token_type: token.token_type.clone(),
+            sub: token.sub.clone(),
+            issued_by: node.issued_by,
+            parent: node.parent,
+            children: node.children,
+            revoked: is_revoked,
+            expires_at,
+        })
+    }
+
+    /// Entries recorded from now on, for a live stream.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Entry>> {
+        self.live.subscribe()
+    }
+
+    /// Resolves when the server shuts down (live streams end then).
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    /// Ends every live stream (called when the server shuts down).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
     }
 }
 
@@ -164,5 +511,95 @@ mod tests {
         let data = note.snapshot();
         assert_eq!(data.user.as_deref(), Some("test-user-123"));
         assert_eq!(data.fault.unwrap().status, Some(503));
+    }
+
+    #[test]
+    fn a_ring_keeps_at_most_its_capacity_newest_first() {
+        let mut ring = Ring::new(3);
+        for n in 1..=5 {
+            ring.push(n);
+        }
+        assert_eq!(ring.len(), 3);
+        assert_eq!(ring.newest_first().copied().collect::<Vec<_>>(), [5, 4, 3]);
+    }
+
+    #[test]
+    fn a_full_ring_overwrites_its_oldest_in_order() {
+        let mut ring = Ring::new(2);
+        ring.push("a");
+        ring.push("b");
+        assert_eq!(ring.newest_first().copied().collect::<Vec<_>>(), ["b", "a"]);
+        ring.push("c");
+        assert_eq!(ring.newest_first().copied().collect::<Vec<_>>(), ["c", "b"]);
+        ring.clear();
+        assert!(ring.is_empty());
+    }
+
+    #[test]
+    fn a_ring_of_zero_keeps_nothing() {
+        let mut ring = Ring::new(0);
+        ring.push(1);
+        assert!(ring.is_empty());
+    }
+
+    fn entry(id: &str, parent: Option<&str>) -> Entry {
+        Entry {
+            id: id.into(),
+            time: "2026-01-01T00:00:00Z".into(),
+            method: "POST".into(),
+            path: "/api/auth/refresh".into(),
+            route: Some("/api/auth/refresh".into()),
+            status: 200,
+            duration_ms: 1.0,
+            user: Some("u".into()),
+            client: None,
+            fault: None,
+            tokens: TokenRefs {
+                parent: parent.map(str::to_owned),
+                ..TokenRefs::default()
+            },
+            dashboard: false,
+        }
+    }
+
+    fn token(jti: &str, kind: &str) -> IssuedToken {
+        IssuedToken {
+            jti: jti.into(),
+            token_type: kind.into(),
+            sub: "u".into(),
+            exp: 4_000_000_000,
+        }
+    }
+
+    #[test]
+    fn lineage_links_parents_and_children_and_forgets_the_oldest() {
+        let journal = Journal::with_capacity(1);
+        let revoked = RevocationList::default();
+        journal.record(
+            entry("r1", None),
+            vec![token("a1", "access"), token("f1", "refresh")],
+        );
+        journal.record(entry("r2", Some("f1")), vec![token("f2", "refresh")]);
+        let parent = journal.lineage("f1", &revoked).unwrap();
+        assert_eq!(parent.children, ["f2"]);
+        assert_eq!(parent.issued_by, "r1");
+        let child = journal.lineage("f2", &revoked).unwrap();
+        assert_eq!(child.parent.as_deref(), Some("f1"));
+        assert!(!child.revoked);
+        revoked.revoke_refresh("f2", 4_000_000_000);
+        assert!(journal.lineage("f2", &revoked).unwrap().revoked);
+        for n in 0..10 {
+            journal.record(entry("r", None), vec![token(&format!("x{n}"), "access")]);
+        }
+        assert!(journal.lineage("a1", &revoked).is_none());
+        assert_eq!(
+            journal
+                .list(&Filter {
+                    limit: 10,
+                    ..Filter::default()
+                })
+                .len(),
+            1
+        );
     }
 }

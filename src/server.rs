@@ -218,6 +218,8 @@ impl Server {
         // Closing the listener first makes new connections fail at once.
         drop(listener);
         tracing::info!("shutting down: finishing requests in flight");
+        // Live journal streams never finish by themselves.
+        state.journal.close();
         graceful.shutdown().await;
         sweeper.abort();
         Ok(())

@@ -31,7 +31,6 @@ import pytest
 
 from ._server import MockAuthError, MockAuthServer
 
-_RUNNING = pytest.StashKey[list[MockAuthServer]]()
 _SESSION_SERVER = pytest.StashKey[MockAuthServer]()
 _USED = pytest.StashKey[list[MockAuthServer]]()
 _STARTED = pytest.StashKey[float]()
@@ -65,7 +64,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_RUNNING] = []
     # Fail at start-up, not in the first test, on a malformed setting.
     _configured_settings(config)
 
@@ -90,25 +88,12 @@ def _configured_settings(config: pytest.Config) -> dict[str, str]:
     return settings
 
 
-def _start(
-    config: pytest.Config, settings: dict[str, Any], tmp: pytest.TempPathFactory
-) -> MockAuthServer:
+def _start(settings: dict[str, Any], tmp: pytest.TempPathFactory) -> MockAuthServer:
     # The log lives in pytest's temporary directory: it outlives the server
     # (a teardown failure still shows it) and the last runs' logs are kept.
     directory = tmp.mktemp("mock-auth-server")
     server = MockAuthServer(settings, log_path=directory / "server.log")
-    server.start()
-    config.stash[_RUNNING].append(server)
-    return server
-
-
-def _stop(config: pytest.Config, server: MockAuthServer) -> None:
-    try:
-        server.stop()
-    finally:
-        running = config.stash[_RUNNING]
-        if server in running:
-            running.remove(server)
+    return server.start()
 
 
 @pytest.fixture(scope="session")
@@ -117,12 +102,12 @@ def mock_auth(
 ) -> Iterator[MockAuthServer]:
     """A mock auth server for the whole session (settings: ini, then CLI)."""
     config = request.config
-    server = _start(config, _configured_settings(config), tmp_path_factory)
+    server = _start(_configured_settings(config), tmp_path_factory)
     config.stash[_SESSION_SERVER] = server
     try:
         yield server
     finally:
-        _stop(config, server)
+        server.stop()
         del config.stash[_SESSION_SERVER]
 
 
@@ -149,11 +134,10 @@ def mock_auth_factory(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MockAuthFactory]:
     """Starts servers with their own settings; all stop after the test."""
-    config = request.config
     started: list[MockAuthServer] = []
 
     def start(**settings: object) -> MockAuthServer:
-        server = _start(config, dict(settings), tmp_path_factory)
+        server = _start(dict(settings), tmp_path_factory)
         started.append(server)
         request.node.stash.setdefault(_USED, []).append(server)
         return server
@@ -162,7 +146,7 @@ def mock_auth_factory(
         yield start
     finally:
         for server in reversed(started):
-            _stop(config, server)
+            server.stop()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -8,6 +8,7 @@
 //! themselves (see `app.rs`), inside all of these.
 
 pub mod faults;
+pub mod journal;
 pub mod metrics;
 pub mod timeout;
 
@@ -58,6 +59,7 @@ pub fn apply(router: Router<AppState>, app: &AppState) -> Router<AppState> {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(metrics::MetricsLayer::new(app.clone()))
+        .layer(journal::JournalLayer::new(app.clone()))
         .layer(cors(app))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(timeout::TimeoutLayer)
