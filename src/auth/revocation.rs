@@ -13,8 +13,10 @@ use std::sync::RwLock;
 use dashmap::DashMap;
 use uuid::Uuid;
 
+use crate::auth::families::Families;
 use crate::auth::tokens::Claims;
 use crate::error::ApiError;
+use crate::journal::IssuedToken;
 
 /// The refresh tokens that must be refused.
 #[derive(Default)]
@@ -26,6 +28,8 @@ pub struct RevocationList {
     /// Revoked access jtis -> the token's `exp` (RFC 7009 revocation, family
     /// revocation), swept like the refresh ones.
     revoked_access: DashMap<String, i64>,
+    /// Refresh-token families, for `REFRESH_REUSE=revoke-family`.
+    families: Families,
 }
 
 impl RevocationList {
@@ -64,7 +68,28 @@ impl RevocationList {
     pub fn sweep(&self, now: i64) -> usize {
         self.revoked.retain(|_, exp| *exp >= now);
         self.revoked_access.retain(|_, exp| *exp >= now);
+        self.families.sweep(now);
         self.revoked.len() + self.revoked_access.len()
+    }
+
+    /// Records tokens issued together, in the family of `parent` (the
+    /// refresh token they were exchanged for) or in a new one.
+    pub fn record_family(&self, parent: Option<&str>, issued: &[IssuedToken]) {
+        self.families.record(parent, issued);
+    }
+
+    /// A rotated refresh token was used again: revokes every token of its
+    /// family (RFC 9700 4.14). Returns how many were revoked.
+    pub fn revoke_family_of(&self, jti: &str) -> usize {
+        let tokens = self.families.take_family_of(jti);
+        for token in &tokens {
+            if token.token_type == "refresh" {
+                self.revoked.insert(token.jti.clone(), token.exp);
+            } else {
+                self.revoked_access.insert(token.jti.clone(), token.exp);
+            }
+        }
+        tokens.len()
     }
 
     /// Refuses an access token from now on (until its `exp`).
@@ -96,6 +121,7 @@ impl RevocationList {
     /// Forgets every revoked access jti (the control plane's reset).
     pub fn clear_access(&self) {
         self.revoked_access.clear();
+        self.families.clear();
     }
 
     /// Number of individually revoked jtis.

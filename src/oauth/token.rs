@@ -232,6 +232,10 @@ pub async fn issue_for_user(ctx: &Ctx<'_>, login: Login<'_>) -> ApiResult<TokenR
     ctx.note.user(&login.user.id);
     ctx.note.issued(&pair.access);
     ctx.note.issued(&pair.refresh);
+    app.revoked.record_family(
+        ctx.note.snapshot().parent.as_deref(),
+        &[(&pair.access).into(), (&pair.refresh).into()],
+    );
     let id_token = if login.scopes.iter().any(|s| s == "openid") {
         Some(id_token(ctx, &login, &pair.access_token).await?)
     } else {

@@ -94,6 +94,10 @@ async fn token_pair(
     note.user(&user.id);
     note.issued(&pair.access);
     note.issued(&pair.refresh);
+    app.revoked.record_family(
+        note.snapshot().parent.as_deref(),
+        &[(&pair.access).into(), (&pair.refresh).into()],
+    );
     Ok(Json(TokenPair {
         access_token: pair.access_token,
         refresh_token: pair.refresh_token,
@@ -246,7 +250,10 @@ async fn consume_refresh_token(
     let claims = app.tokens.verify(token, TokenType::Refresh).await?;
     note.user(&claims.sub);
     note.presented(&claims.jti);
-    app.revoked.consume(&claims)?;
+    if let Err(error) = app.revoked.consume(&claims) {
+        revoke_family_on_reuse(app, &claims.jti);
+        return Err(error);
+    }
     let user = app
         .users
         .find_by_id(&claims.sub)
@@ -255,6 +262,15 @@ async fn consume_refresh_token(
         return Err(ApiError::UserDisabled);
     }
     Ok(user)
+}
+
+/// With `REFRESH_REUSE=revoke-family`, a reused refresh token takes its
+/// whole family down with it (RFC 9700 4.14).
+pub fn revoke_family_on_reuse(app: &AppState, jti: &str) {
+    if app.dev.refresh_reuse() == crate::config::RefreshReuse::RevokeFamily {
+        let revoked = app.revoked.revoke_family_of(jti);
+        tracing::info!(revoked, "refresh token reused: its family is revoked");
+    }
 }
 
 /// The user of the access token.

@@ -5,6 +5,7 @@ mod auth;
 mod dev_control;
 mod docs;
 mod errors;
+mod families;
 mod faults;
 mod helpers;
 mod journal;

@@ -35,9 +35,12 @@ pub async fn exchange(ctx: &Ctx<'_>, req: Request) -> ApiResult<TokenResponse> {
             "The refresh token was issued to another client",
         ));
     }
-    app.revoked
-        .consume(&claims)
-        .map_err(|_| invalid_grant("The refresh token was already used or revoked"))?;
+    if app.revoked.consume(&claims).is_err() {
+        crate::routes::auth::revoke_family_on_reuse(app, &claims.jti);
+        return Err(invalid_grant(
+            "The refresh token was already used or revoked",
+        ));
+    }
     let user = app
         .users
         .find_by_id(&claims.sub)
