@@ -65,7 +65,10 @@ ensure_apt shellcheck
 step "maturin build --release (target/, the release profile)"
 rm -rf "$OUT/wheels"
 build_started=$SECONDS
-CARGO_TARGET_DIR=$ROOT/target "$TOOLS/bin/maturin" build --release --locked --quiet --out "$OUT/wheels"
+# scripts/python/cargo makes maturin's build the release step's own (see why
+# there); the wheel must then carry that very binary.
+REAL_CARGO=$(command -v cargo) PATH=$ROOT/scripts/python:$PATH CARGO_TARGET_DIR=$ROOT/target \
+  "$TOOLS/bin/maturin" build --release --locked --quiet --out "$OUT/wheels"
 wheels=("$OUT"/wheels/mock_auth_server-*.whl)
 if [ "${#wheels[@]}" -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
   echo "expected one wheel in $OUT/wheels" >&2
@@ -74,12 +77,16 @@ fi
 WHEEL=${wheels[0]}
 echo "built $(basename "$WHEEL") in $((SECONDS - build_started))s"
 if [ $((SECONDS - build_started)) -gt 30 ]; then
-  # maturin runs the same cargo build as the test command's release step
-  # (`cargo build --release --bins --examples`), so after it nothing is
-  # compiled; a `cargo test --release` in between changes dev-dependency
-  # features, and then the server is compiled again.
-  echo "note: maturin compiled the server; run this after the release build to share it"
+  echo "note: the server was compiled; after the test command's release step it is not"
 fi
+if ! "$PYTHON" -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    name = next(n for n in wheel.namelist() if n.endswith(".data/scripts/mock-auth-server"))
+    sys.exit(wheel.read(name) != open(sys.argv[2], "rb").read())' "$WHEEL" target/release/mock-auth-server; then
+  echo "the wheel's binary is not target/release/mock-auth-server" >&2
+  exit 1
+fi
+echo "the wheel carries target/release/mock-auth-server, byte for byte"
 
 step "a fresh virtual environment with the wheel: $VENV"
 new_venv "$VENV"
