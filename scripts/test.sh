@@ -36,6 +36,11 @@ fi
 # A fixed proptest seed: CI sees the same generated cases on every run, so a
 # red run is reproducible and no landing depends on the draw. Unset it (or
 # set another) to explore: PROPTEST_RNG_SEED=$RANDOM bash scripts/test.sh
+# tests/audit.rs starts the example verifiers; `cargo test --all-targets`
+# builds examples as test harnesses, not as the programs themselves.
+step "cargo build --examples (the audit test's example services)"
+cargo build --examples --quiet
+
 step "cargo test (unit, integration, binary)"
 PROPTEST_RNG_SEED=${PROPTEST_RNG_SEED:-20261202} cargo test --all-targets --quiet
 
