@@ -2,6 +2,7 @@
 //! talks real HTTP to it.
 
 mod auth;
+mod catalogue;
 mod dev_control;
 mod docs;
 mod errors;
