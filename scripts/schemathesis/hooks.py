@@ -5,12 +5,15 @@ The fault-injection knobs (``simulate_error``, ``simulate_delay`` and the
 a delay of up to 60 s. Generated values for them would make a requested 5xx
 look like a server bug and stretch a bounded run past its budget, so they are
 removed from every generated case; the Rust tests and the soak cover them.
+The token-fault knob (``mock_token_fault`` / ``X-Mock-Token-Fault``) takes
+only the catalogue's names and asks for a defective token on purpose, so it
+is removed too (tests/api/dev_control.rs covers it).
 """
 
 import schemathesis
 
-FAULT_QUERY = {"simulate_error", "simulate_delay"}
-FAULT_HEADERS = {"x-mock-error", "x-mock-delay"}
+FAULT_QUERY = {"simulate_error", "simulate_delay", "mock_token_fault"}
+FAULT_HEADERS = {"x-mock-error", "x-mock-delay", "x-mock-token-fault"}
 
 
 @schemathesis.hook
