@@ -85,13 +85,16 @@ const TOKEN_FAULT_ROUTES: &[&str] = &[
     "/api/auth/register",
     "/api/auth/login",
     "/api/auth/refresh",
-    "/oauth/token",
+    "/oauth2/token",
 ];
 
-/// Documents the per-request token fault knobs on one operation.
+/// Documents the per-request token fault knobs on one operation. No
+/// `example`: Swagger UI fills examples in, and every "Try it out" would
+/// then ask for a bad token.
 fn add_token_fault_params(operation: &mut Operation) {
     let description = "A bad-token catalogue case name (see GET /api/dev/tokens/bad): the \
-                       issued access token carries that defect; unknown names are 422";
+                       issued access token carries that defect (e.g. `expired`); unknown names \
+                       are 422 (400 invalid_request on /oauth2/token)";
     for (name, place) in [
         ("mock_token_fault", ParameterIn::Query),
         ("X-Mock-Token-Fault", ParameterIn::Header),
@@ -103,7 +106,6 @@ fn add_token_fault_params(operation: &mut Operation) {
                 .parameter_in(place)
                 .required(Required::False)
                 .description(Some(description))
-                .example(Some(serde_json::json!("expired")))
                 .schema(Some(schema))
                 .build()
                 .into(),

@@ -57,7 +57,7 @@ function verifyHs256(token, secret) {
   expectUser: `// Checks the contract's User object: {id, email, name, roles, created_at}, nothing secret.
 function expectUser(user) {
     pm.expect(user).to.be.an("object");
-    pm.expect(user).to.have.all.keys("id", "email", "name", "roles", "created_at");
+    pm.expect(user).to.have.all.keys("id", "email", "name", "roles", "created_at", "claims", "email_verified", "disabled");
     pm.expect(user.id).to.be.a("string").and.not.empty;
     pm.expect(user.email).to.be.a("string").and.include("@");
     pm.expect(user.email, "emails are stored lowercased").to.eql(user.email.toLowerCase());
