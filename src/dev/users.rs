@@ -5,6 +5,11 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use fake::Fake;
+use fake::faker::name::raw::{FirstName, LastName};
+use fake::locales::EN;
+use rand::rngs::ChaCha8Rng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -251,186 +256,14 @@ async fn generate_users(
     ))
 }
 
-const FIRST: &[&str] = &[
-    "Olivia",
-    "Liam",
-    "Emma",
-    "Noah",
-    "Amelia",
-    "Oliver",
-    "Sophia",
-    "Elijah",
-    "Charlotte",
-    "James",
-    "Ava",
-    "William",
-    "Isabella",
-    "Benjamin",
-    "Mia",
-    "Lucas",
-    "Evelyn",
-    "Henry",
-    "Harper",
-    "Theodore",
-    "Luna",
-    "Jack",
-    "Camila",
-    "Levi",
-    "Gianna",
-    "Alexander",
-    "Elizabeth",
-    "Jackson",
-    "Eleanor",
-    "Mateo",
-    "Ella",
-    "Daniel",
-    "Abigail",
-    "Michael",
-    "Sofia",
-    "Mason",
-    "Avery",
-    "Sebastian",
-    "Scarlett",
-    "Ethan",
-    "Emily",
-    "Logan",
-    "Aria",
-    "Owen",
-    "Penelope",
-    "Samuel",
-    "Chloe",
-    "Jacob",
-    "Layla",
-    "Asher",
-    "Mila",
-    "Aiden",
-    "Nora",
-    "John",
-    "Hazel",
-    "Joseph",
-    "Madison",
-    "Wyatt",
-    "Ellie",
-    "David",
-    "Lily",
-    "Leo",
-    "Nova",
-    "Luke",
-    "Isla",
-    "Julian",
-    "Grace",
-    "Hudson",
-    "Violet",
-    "Grayson",
-    "Aurora",
-    "Matthew",
-    "Riley",
-    "Ezra",
-    "Zoey",
-    "Gabriel",
-    "Willow",
-    "Carter",
-    "Emilia",
-    "Isaac",
-    "Stella",
-    "Jayden",
-    "Zoe",
-];
-const LAST: &[&str] = &[
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Nguyen",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Gomez",
-    "Phillips",
-    "Evans",
-    "Turner",
-    "Diaz",
-    "Parker",
-    "Cruz",
-    "Edwards",
-    "Collins",
-    "Reyes",
-    "Stewart",
-    "Morris",
-    "Morales",
-    "Murphy",
-    "Cook",
-    "Rogers",
-    "Gutierrez",
-    "Ortiz",
-    "Morgan",
-    "Cooper",
-    "Peterson",
-    "Bailey",
-    "Reed",
-    "Kelly",
-    "Howard",
-    "Ramos",
-    "Kim",
-    "Cox",
-    "Ward",
-    "Richardson",
-    "Watson",
-];
-
-/// SplitMix64: a tiny deterministic generator (same seed, same users).
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// `count` fake users, deterministic by `seed`, sharing one password hash.
-/// Emails are `first.last.N@domain`, unique within the batch by `N`.
+///
+/// Names come from the `fake` crate's English lists, drawn from a ChaCha8
+/// stream keyed by the seed: ChaCha8 is a fixed algorithm (unlike `StdRng`,
+/// which rand may change between versions), so with the lockfile's `fake`
+/// the same seed gives the same users on every machine. Emails are
+/// `first.last.<tag><n>@domain`: `n` makes them unique within the batch and
+/// the seed's `tag` keeps batches of different seeds apart.
 pub fn fake_users(
     count: usize,
     seed: u64,
@@ -439,17 +272,17 @@ pub fn fake_users(
     roles: &Arc<[String]>,
     created_at: time::OffsetDateTime,
 ) -> Vec<User> {
-    let mut state = seed;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let claims: Arc<Map<String, Value>> = Arc::default();
-    let tag = format!("{:08x}", next(&mut state.clone()) as u32);
+    let tag = format!("{:08x}", rng.next_u32());
     (0..count)
         .map(|i| {
-            let first = FIRST[(next(&mut state) % FIRST.len() as u64) as usize];
-            let last = LAST[(next(&mut state) % LAST.len() as u64) as usize];
+            let first: &str = FirstName(EN).fake_with_rng(&mut rng);
+            let last: &str = LastName(EN).fake_with_rng(&mut rng);
             let email = format!(
                 "{}.{}.{tag}{i}@{domain}",
-                first.to_ascii_lowercase(),
-                last.to_ascii_lowercase()
+                email_part(first),
+                email_part(last)
             );
             User {
                 id: format!("user-fake-{tag}-{i}").into(),
@@ -464,4 +297,104 @@ pub fn fake_users(
             }
         })
         .collect()
+}
+
+/// A name as an email's local part: lowercase ASCII letters and digits only
+/// (the lists hold names like "O'Keefe"; an apostrophe is legal in an email
+/// but trips many a client's validator).
+fn email_part(name: &str) -> String {
+    let part: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if part.is_empty() {
+        "user".to_owned()
+    } else {
+        part
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(count: usize, seed: u64) -> Vec<User> {
+        let roles: Arc<[String]> = Arc::from(vec!["user".to_owned()]);
+        fake_users(
+            count,
+            seed,
+            "example.com",
+            "$2b$04$hash",
+            &roles,
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+    }
+
+    // Pinned: a change of generator, stream or name list (a `fake` upgrade
+    // in the lockfile) would silently change every test suite's seeded
+    // users, so it has to show up here first.
+    #[test]
+    fn seed_42_gives_the_same_users_on_every_run_and_machine() {
+        let users = batch(3, 42);
+        let got: Vec<(&str, &str, &str)> = users
+            .iter()
+            .map(|u| (&*u.id, &*u.email, u.name.as_str()))
+            .collect();
+        assert_eq!(got, PINNED_SEED_42);
+    }
+
+    #[test]
+    fn other_seeds_give_other_users_with_unique_valid_emails() {
+        let a = batch(2000, 1);
+        let b = batch(2000, 2);
+        assert_ne!(a[0].email, b[0].email);
+        let mut emails: Vec<&str> = a.iter().chain(&b).map(|u| &*u.email).collect();
+        emails.sort_unstable();
+        emails.dedup();
+        assert_eq!(emails.len(), 4000);
+        for user in &a {
+            assert!(
+                crate::validation::email(&user.email).is_ok(),
+                "{}",
+                user.email
+            );
+            assert!(crate::validation::name(&user.name).is_ok(), "{}", user.name);
+        }
+    }
+
+    #[test]
+    fn a_batch_shares_one_hash_and_one_roles_allocation() {
+        let users = batch(10, 5);
+        assert!(users.iter().all(|u| u.password_hash == "$2b$04$hash"));
+        assert!(
+            users
+                .windows(2)
+                .all(|w| Arc::ptr_eq(&w[0].roles, &w[1].roles))
+        );
+    }
+
+    #[test]
+    fn email_parts_drop_what_is_not_a_letter_or_digit() {
+        assert_eq!(email_part("O'Keefe"), "okeefe");
+        assert_eq!(email_part("'"), "user");
+    }
+
+    const PINNED_SEED_42: [(&str, &str, &str); 3] = [
+        (
+            "user-fake-395d5ba1-0",
+            "marisol.corkery.395d5ba10@example.com",
+            "Marisol Corkery",
+        ),
+        (
+            "user-fake-395d5ba1-1",
+            "valentina.rutherford.395d5ba11@example.com",
+            "Valentina Rutherford",
+        ),
+        (
+            "user-fake-395d5ba1-2",
+            "hettie.heathcote.395d5ba12@example.com",
+            "Hettie Heathcote",
+        ),
+    ];
 }
