@@ -93,13 +93,29 @@ pub fn read_file(path: &Path) -> Result<Vec<SeedUser>, String> {
     let users: Vec<SeedUser> = serde_json::from_str(&text)
         .map_err(|error| format!("SEED_USERS_FILE {}: {error}", path.display()))?;
     for (index, user) in users.iter().enumerate() {
-        check(user)
-            .map_err(|why| format!("SEED_USERS_FILE {} entry {index}: {why}", path.display()))?;
+        // The user is named by email (the id is optional), so the line points
+        // at the entry whatever the file's order.
+        check(user).map_err(|why| {
+            format!(
+                "SEED_USERS_FILE {} entry {index} ({}): {why}",
+                path.display(),
+                user.email.trim()
+            )
+        })?;
     }
     Ok(users)
 }
 
 fn check(user: &SeedUser) -> Result<(), String> {
+    if let Some(name) = user
+        .claims
+        .as_ref()
+        .and_then(crate::dev::users::reserved_claim)
+    {
+        return Err(format!(
+            "claims.{name} is a reserved claim (the server sets it)"
+        ));
+    }
     validation::email(&user.email).map_err(|e| e.to_string())?;
     validation::name(&user.name).map_err(|e| e.to_string())?;
     match (&user.password, &user.password_hash) {
@@ -206,6 +222,24 @@ mod tests {
         user.password_hash = Some("$2b$04$".to_owned() + &"a".repeat(53));
         assert!(check(&user).is_err());
         user.password = None;
+        assert!(check(&user).is_ok());
+    }
+
+    #[test]
+    fn seed_entry_may_not_override_a_reserved_claim() {
+        for name in [
+            "sub", "iss", "exp", "iat", "jti", "type", "aud", "nbf", "email",
+        ] {
+            let mut user = default_users().remove(0);
+            let mut claims = serde_json::Map::new();
+            claims.insert("tenant".into(), "acme".into());
+            claims.insert(name.into(), "x".into());
+            user.claims = Some(claims);
+            let why = check(&user).unwrap_err();
+            assert!(why.contains(&format!("claims.{name}")), "{why}");
+        }
+        let mut user = default_users().remove(0);
+        user.claims = Some(serde_json::from_str(r#"{"tenant": "acme"}"#).unwrap());
         assert!(check(&user).is_ok());
     }
 

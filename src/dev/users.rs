@@ -31,15 +31,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(generate_users))
 }
 
-/// Claims a user's custom claims may not set.
-pub const RESERVED_CLAIMS: &[&str] = &["sub", "iss", "exp", "iat", "jti", "type", "aud"];
+/// Claims a user's custom claims may not set: the contract's seven, and
+/// every other claim the server writes itself. A custom `email` or `nbf`
+/// would otherwise appear twice in the token's JSON (the claims struct
+/// flattens the custom ones beside its own fields), and a verifier that
+/// refuses duplicate keys, ours included, would refuse the token.
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "sub",
+    "iss",
+    "exp",
+    "iat",
+    "jti",
+    "type",
+    "aud",
+    "nbf",
+    "email",
+    "email_verified",
+    "name",
+    "roles",
+    "client_id",
+    "scope",
+    "auth_time",
+    "nonce",
+    "at_hash",
+];
+
+/// The first reserved claim in `claims`, if any.
+pub fn reserved_claim(claims: &Map<String, Value>) -> Option<&str> {
+    claims
+        .keys()
+        .map(String::as_str)
+        .find(|k| RESERVED_CLAIMS.contains(k))
+}
 
 /// 422 naming the first reserved claim in `claims`.
 pub fn check_claims(claims: &Map<String, Value>) -> ApiResult<()> {
-    match claims
-        .keys()
-        .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
-    {
+    match reserved_claim(claims) {
         Some(name) => Err(ApiError::validation(
             &format!("claims.{name}"),
             "is a reserved claim",

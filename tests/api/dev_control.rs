@@ -246,6 +246,15 @@ async fn users_are_created_patched_disabled_and_deleted() {
         .await
         .unwrap();
     assert_422_naming(reserved, "claims.sub").await;
+    // A claim the server writes itself would appear twice in the token.
+    let duplicate = app
+        .post_json(
+            "/api/dev/users",
+            &json!({"email": "dup@example.com", "password": PASSWORD, "name": "Dup",
+                    "claims": {"email": "other@example.com"}}),
+        )
+        .await;
+    assert_422_naming(duplicate, "claims.email").await;
     let new_password = app
         .client
         .patch(app.url(&format!("/api/dev/users/{id}")))

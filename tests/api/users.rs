@@ -164,3 +164,117 @@ async fn seed_file_replaces_the_default_users() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn seed_file_claims_and_email_verified_reach_tokens_me_and_userinfo() {
+    let dir = std::env::temp_dir().join(format!("seed-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("users.json");
+    let seed = serde_json::json!([
+        {"id": "acme-1", "email": "eve@acme.test", "name": "Eve Acme", "password": "plain-pass",
+         "claims": {"tenant": "acme", "plan": {"tier": 2}}, "email_verified": false}
+    ]);
+    std::fs::write(&path, seed.to_string()).unwrap();
+    let app = spawn_with(|c| c.seed_users_file = Some(path.clone())).await;
+
+    let pair: Value = app
+        .post_json(
+            "/api/auth/login",
+            &serde_json::json!({"email": "eve@acme.test", "password": "plain-pass"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+    let claims = crate::helpers::claims_unchecked(access);
+    assert_eq!(claims["tenant"], "acme");
+    assert_eq!(claims["plan"]["tier"], 2);
+    assert_eq!(pair["user"]["email_verified"], false);
+
+    let me: Value = app
+        .get_authed("/api/auth/me", access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["claims"]["tenant"], "acme");
+    assert_eq!(me["email_verified"], false);
+
+    let info: Value = app
+        .get_authed("/oauth2/userinfo", access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["tenant"], "acme");
+    assert_eq!(info["email_verified"], false);
+
+    // The OAuth password grant's ID token carries them too.
+    let token: Value = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            "grant_type=password&username=eve%40acme.test&password=plain-pass\
+             &client_id=backend&client_secret=any&scope=openid%20email",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Signed with the asymmetric key: read the payload, the signature is
+    // the OAuth tests' business.
+    let payload = token["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap();
+    let id: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(id["tenant"], "acme");
+    assert_eq!(id["email_verified"], false);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Runs the real binary with a seed file and returns its exit and stderr.
+fn start_with_seed_file(seed: &Value) -> (std::process::ExitStatus, String) {
+    let dir = std::env::temp_dir().join(format!("seed-bad-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("users.json"), seed.to_string()).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mock-auth-server"))
+        .env_clear()
+        .env("SEED_USERS_FILE", "users.json")
+        .args(["--port", "0"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("binary runs");
+    std::fs::remove_dir_all(dir).ok();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn seed_file_overriding_a_reserved_claim_stops_the_server_naming_user_and_claim() {
+    let seed = serde_json::json!([
+        {"email": "ok@example.com", "name": "Fine", "password": "plain-pass"},
+        {"email": "mallory@example.com", "name": "Mallory", "password": "plain-pass",
+         "claims": {"tenant": "acme", "iss": "https://evil.test"}}
+    ]);
+    let (status, stderr) = start_with_seed_file(&seed);
+    assert!(!status.success(), "should fail: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    for part in ["SEED_USERS_FILE", "mallory@example.com", "claims.iss"] {
+        assert!(stderr.contains(part), "{part} not named in: {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
