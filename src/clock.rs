@@ -77,11 +77,13 @@ impl Clock {
     /// Moves the clock by `seconds` (negative: back), frozen or not.
     pub fn advance(&self, seconds: i64) {
         let delta = seconds.saturating_mul(1_000_000_000);
-        let frozen = self.frozen_at_ns.load(Ordering::Acquire);
-        if frozen != NOT_FROZEN {
-            self.frozen_at_ns
-                .store(frozen.saturating_add(delta), Ordering::Release);
-        }
+        // A read-modify-write, not a load then a store: two concurrent
+        // advances of a frozen clock must both count.
+        let _ = self
+            .frozen_at_ns
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |frozen| {
+                (frozen != NOT_FROZEN).then(|| frozen.saturating_add(delta))
+            });
         self.offset_ns.fetch_add(delta, Ordering::AcqRel);
     }
 
@@ -117,9 +119,13 @@ impl Clock {
     /// The clock as the control plane shows it.
     pub fn view(&self) -> ClockView {
         let now = self.now_ns();
+        // Rounded, not truncated: the system time read here is a little
+        // later than the one in `now`, and truncating an offset of exactly
+        // 40 s made it 39.
+        let offset_ns = now.saturating_sub(system_ns());
         ClockView {
             now: crate::store::rfc3339(from_ns(now)),
-            offset_seconds: now.saturating_sub(system_ns()) / 1_000_000_000,
+            offset_seconds: (offset_ns as f64 / 1e9).round() as i64,
             frozen: self.frozen_at_ns.load(Ordering::Acquire) != NOT_FROZEN,
         }
     }
@@ -138,6 +144,30 @@ mod tests {
         assert!((31 * 60..=31 * 60 + 2).contains(&moved), "{moved}");
         clock.advance(-31 * 60);
         assert!((clock.unix() - before).abs() <= 2);
+    }
+
+    #[test]
+    fn the_view_shows_the_offset_given_not_one_second_less() {
+        let clock = Clock::default();
+        clock.advance(40);
+        assert_eq!(clock.view().offset_seconds, 40);
+        clock.advance(-80);
+        assert_eq!(clock.view().offset_seconds, -40);
+    }
+
+    #[test]
+    fn concurrent_advances_of_a_frozen_clock_all_count() {
+        let clock = std::sync::Arc::new(Clock::default());
+        clock.freeze(true);
+        let at = clock.unix();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let clock = clock.clone();
+                std::thread::spawn(move || (0..500).for_each(|_| clock.advance(1)))
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(clock.unix() - at, 4000);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::dev::tokens::{find_user, to_map};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Query};
 use crate::journal::Note;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -353,6 +354,7 @@ pub async fn apply_token_fault(
     if let Some(token) = make_case(app, name, &claims).await? {
         pair.access_token = token;
         app.metrics.count_simulated_error();
+        app.metrics.count(Action::TokenFault);
         tracing::info!(token_fault = name, "simulated token fault");
         let name = name.to_owned();
         note.fault(|f| f.token_fault = Some(name));

@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use crate::clock::ClockView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -76,6 +77,7 @@ async fn change_clock(
         app.clock.freeze(frozen);
     }
     let view = app.clock.view();
+    app.metrics.count(Action::ClockChange);
     tracing::info!(now = %view.now, offset = view.offset_seconds, frozen = view.frozen, "clock changed");
     Ok(Json(view))
 }
@@ -85,5 +87,8 @@ async fn change_clock(
     responses((status = 200, description = "The clock, real time again", body = ClockView)))]
 async fn reset_clock(State(app): State<AppState>) -> Json<ClockView> {
     app.clock.reset();
-    Json(app.clock.view())
+    let view = app.clock.view();
+    app.metrics.count(Action::ClockChange);
+    tracing::info!(now = %view.now, "clock back to real time");
+    Json(view)
 }

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::faults::{GlobalKnobs, GlobalPatch, RuleSpec, RuleView};
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -50,6 +51,7 @@ async fn add_rule(
         spec.matcher.user = Some(found.id.to_string());
     }
     let rule = app.faults.add(spec)?;
+    app.metrics.count(Action::FaultRuleAdded);
     tracing::info!(rule = rule.id, "fault rule added");
     Ok((StatusCode::CREATED, Json(rule)))
 }
@@ -68,6 +70,8 @@ async fn list_rules(State(app): State<AppState>) -> Json<RuleList> {
     responses((status = 204, description = "Removed")))]
 async fn clear_rules(State(app): State<AppState>) -> StatusCode {
     app.faults.clear();
+    app.metrics.count(Action::FaultRuleRemoved);
+    tracing::info!("fault rules cleared");
     StatusCode::NO_CONTENT
 }
 
@@ -81,6 +85,8 @@ async fn clear_rules(State(app): State<AppState>) -> StatusCode {
 async fn remove_rule(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let found = id.parse::<u64>().is_ok_and(|id| app.faults.remove(id));
     if found {
+        app.metrics.count(Action::FaultRuleRemoved);
+        tracing::info!(rule = %id, "fault rule removed");
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("No fault rule with id {id}")))
@@ -106,6 +112,7 @@ async fn put_global(
     Json(patch): Json<GlobalPatch>,
 ) -> ApiResult<Json<GlobalKnobs>> {
     let knobs = app.faults.set_global(&patch)?;
+    app.metrics.count(Action::GlobalKnobsChange);
     tracing::info!(?knobs, "global fault knobs changed");
     Ok(Json(knobs))
 }

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use crate::auth::keys::KeyInfo;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Json;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -40,6 +41,7 @@ pub struct KeyList {
     responses((status = 201, description = "The new key", body = Rotated)))]
 async fn rotate(State(app): State<AppState>) -> ApiResult<(StatusCode, Json<Rotated>)> {
     let key = app.keys().rotate().await?;
+    app.metrics.count(Action::KeyRotation);
     tracing::info!(kid = %key.kid, "signing key rotated");
     Ok((
         StatusCode::CREATED,
@@ -68,6 +70,7 @@ async fn list(State(app): State<AppState>) -> ApiResult<Json<KeyList>> {
     ))]
 async fn retire(State(app): State<AppState>, Path(kid): Path<String>) -> ApiResult<StatusCode> {
     app.keys().retire(&kid).await?;
+    app.metrics.count(Action::KeyRetirement);
     tracing::info!(%kid, "signing key retired");
     Ok(StatusCode::NO_CONTENT)
 }

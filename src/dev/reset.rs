@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::extract::Json;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -43,6 +44,7 @@ pub fn reset_all(app: &AppState) -> usize {
     responses((status = 200, description = "Reset", body = ResetDone)))]
 async fn reset(State(app): State<AppState>) -> Json<ResetDone> {
     let users = reset_all(&app);
+    app.metrics.count(Action::Reset);
     tracing::info!(users, "control plane reset");
     Json(ResetDone {
         message: "Control plane reset".to_owned(),

@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use crate::config::RefreshReuse;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -47,6 +48,8 @@ async fn put_settings(
             }
         };
         app.dev.set_refresh_reuse(policy);
+        app.metrics.count(Action::SettingsChange);
+        tracing::info!(refresh_reuse = ?policy, "settings changed");
     }
     let now = match app.dev.refresh_reuse() {
         RefreshReuse::Reject => "reject",

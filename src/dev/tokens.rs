@@ -14,6 +14,7 @@ use crate::auth::keys::{alg_name, b64url};
 use crate::auth::tokens::Signer;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 use crate::store::User;
 
@@ -198,6 +199,7 @@ async fn make_token(
         }
     };
     let (header, claims) = parts(&token);
+    app.metrics.count(Action::TokenMinted);
     tracing::info!(kind, alg = alg_name(alg), "dev token made");
     Ok(Json(MadeToken {
         token,

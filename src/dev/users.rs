@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use crate::auth::passwords;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 use crate::store::{User, UserView};
 use crate::validation;
@@ -144,6 +145,7 @@ async fn create_user(
         email_verified: new.email_verified.unwrap_or(true),
         disabled: false,
     })?;
+    app.metrics.count(Action::UserCreated);
     tracing::info!(user = %user.id, "dev user created");
     Ok((StatusCode::CREATED, Json(user.view())))
 }
@@ -187,6 +189,7 @@ async fn patch_user(
         user.password_hash = passwords::hash(password, app.config.bcrypt_cost).await?;
     }
     let user = app.users.replace(user)?;
+    app.metrics.count(Action::UserChanged);
     tracing::info!(user = %user.id, "dev user changed");
     Ok(Json(user.view()))
 }
@@ -202,6 +205,7 @@ async fn delete_user(State(app): State<AppState>, Path(id): Path<String>) -> Api
     app.users
         .remove(&id)
         .ok_or_else(|| ApiError::NotFound(format!("No user with id {id}")))?;
+    app.metrics.count(Action::UserDeleted);
     tracing::info!(user = %id, "dev user deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -273,6 +277,8 @@ async fn generate_users(
         app.clock.now(),
     );
     let created = app.users.insert_many(batch);
+    app.metrics
+        .count_n(Action::UserCreated, created.len() as u64);
     tracing::info!(created = created.len(), seed, "fake users generated");
     Ok((
         StatusCode::CREATED,

@@ -2,6 +2,7 @@
 //! (`hdrhistogram`, fixed memory whatever the number of samples). Routes are
 //! keyed by method and matched template, so the map is bounded by the router.
 
+pub mod control;
 pub mod prometheus;
 
 use std::collections::BTreeMap;
@@ -60,6 +61,8 @@ pub struct Metrics {
     routes: DashMap<String, Arc<Mutex<RouteData>>>,
     /// An empty histogram with our bounds, cloned for each new route.
     template: Histogram<u64>,
+    /// Control-plane actions (clock moves, token mints, rule hits, ...).
+    control: control::ControlCounters,
 }
 
 impl Default for Metrics {
@@ -76,6 +79,7 @@ impl Default for Metrics {
             // Constant bounds, checked once here at start, not per request.
             template: Histogram::new_with_bounds(1, HISTOGRAM_MAX_US, HISTOGRAM_SIGFIG)
                 .expect("constant histogram bounds are valid"),
+            control: control::ControlCounters::default(),
         }
     }
 }
@@ -116,6 +120,10 @@ pub struct MetricsSnapshot {
     pub status_codes: BTreeMap<String, u64>,
     /// Per route, keyed `"METHOD /template"` or `"UNMATCHED"`.
     pub routes: BTreeMap<String, RouteSnapshot>,
+    /// Control-plane actions by name (`clock_changes`, `tokens_minted`,
+    /// `token_faults`, `fault_rule_hits`, `key_rotations`, `resets`, ...),
+    /// every name always present.
+    pub control_plane: BTreeMap<String, u64>,
 }
 
 /// The summary inside the health object.
@@ -175,6 +183,16 @@ impl Metrics {
         self.simulated_delays.fetch_add(1, Relaxed);
     }
 
+    /// Counts one control-plane action.
+    pub fn count(&self, action: control::Action) {
+        self.control.add(action, 1);
+    }
+
+    /// Counts `n` control-plane actions at once (a generated batch).
+    pub fn count_n(&self, action: control::Action, n: u64) {
+        self.control.add(action, n);
+    }
+
     /// Sets every counter back to zero (uptime excepted).
     pub fn reset(&self) {
         for counter in [
@@ -190,6 +208,7 @@ impl Metrics {
             counter.store(0, Relaxed);
         }
         self.routes.clear();
+        self.control.reset();
     }
 
     /// Seconds since start.
@@ -244,6 +263,7 @@ impl Metrics {
             simulated_delays: self.simulated_delays.load(Relaxed),
             status_codes,
             routes,
+            control_plane: self.control.snapshot(),
         }
     }
 

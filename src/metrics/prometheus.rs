@@ -33,6 +33,7 @@ struct Exposition {
     totals: [(&'static str, &'static str, u64); 4],
     statuses: Vec<(String, u64)>,
     routes: Vec<RouteSeries>,
+    control: Vec<(String, u64)>,
 }
 
 /// One route's series: key, count, errors, latency sum (s), cumulative buckets.
@@ -95,6 +96,7 @@ pub fn render(metrics: &Metrics, users: usize) -> Result<String, std::fmt::Error
         ],
         statuses: snapshot.status_codes.into_iter().collect(),
         routes,
+        control: snapshot.control_plane.into_iter().collect(),
     };
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Collector {
@@ -137,6 +139,16 @@ impl prometheus_client::collector::Collector for Collector {
         for (status, n) in &e.statuses {
             let labels = [("status", status.as_str())];
             ConstCounter::new(*n).encode(by_status.encode_family(&labels)?)?;
+        }
+        let mut actions = encoder.encode_descriptor(
+            "mock_auth_control_plane_actions",
+            "Control-plane actions (clock changes, tokens minted, fault rule hits, key rotations, resets, ...).",
+            None,
+            MetricType::Counter,
+        )?;
+        for (action, n) in &e.control {
+            let labels = [("action", action.as_str())];
+            ConstCounter::new(*n).encode(actions.encode_family(&labels)?)?;
         }
         let mut by_route = encoder.encode_descriptor(
             "mock_auth_route_requests",

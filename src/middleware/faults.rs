@@ -19,6 +19,7 @@ use tower::{Layer, Service, ServiceExt};
 use crate::error::ApiError;
 pub use crate::faults::{MAX_DELAY_MS, Requested, Scope};
 use crate::journal::Note;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// Layer that injects faults into a group of routes.
@@ -118,6 +119,9 @@ where
                 };
                 if !decision.is_fault() {
                     return inner.oneshot(request).await;
+                }
+                if decision.rule.is_some() {
+                    app.metrics.count(Action::FaultRuleHit);
                 }
                 if let Some(note) = request.extensions().get::<Note>() {
                     let rule = decision.rule;

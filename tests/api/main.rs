@@ -4,6 +4,7 @@
 mod auth;
 mod catalogue;
 mod dev_control;
+mod dev_observability;
 mod docs;
 mod errors;
 mod families;
