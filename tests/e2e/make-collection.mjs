@@ -114,6 +114,18 @@ function expectError(status, code) {
     pm.expect(body.code).to.eql(code);
     return body;
 }`,
+  expectOAuthError: `// RFC 6749 5.2: {error, error_description} plus the contract's {detail, code}, no-store.
+function expectOAuthError(status, error) {
+    pm.response.to.have.status(status);
+    pm.expect(pm.response.headers.get("Content-Type")).to.include("application/json");
+    pm.expect(pm.response.headers.get("Cache-Control")).to.include("no-store");
+    const body = pm.response.json();
+    pm.expect(body).to.have.all.keys("error", "error_description", "detail", "code");
+    pm.expect(body.error).to.eql(error);
+    pm.expect(body.code).to.eql(error);
+    pm.expect(body.error_description).to.be.a("string").and.not.empty;
+    return body;
+}`,
   expect401: `// A 401 with its code and the RFC 6750 challenge.
 function expect401(code, tokenPresented) {
     const body = expectError(401, code);
@@ -909,6 +921,741 @@ pm.test("200", function () {
 );
 
 // ---------------------------------------------------------------------------
+// 6. OAuth 2.0 token endpoint: client credentials and password grants,
+//    introspection and revocation (RFC 6749, 7662, 7009).
+// ---------------------------------------------------------------------------
+const form = { "Content-Type": "application/x-www-form-urlencoded" };
+const formBody = (pairs) =>
+  Object.entries(pairs)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v).replace(/%7B%7B/g, "{{").replace(/%7D%7D/g, "}}")}`)
+    .join("&");
+const oauthReq = (name, path, pairs, opts = {}) =>
+  req(name, "POST", path, {
+    ...opts,
+    headers: { ...form, ...(opts.headers || {}) },
+    body: formBody(pairs),
+    rawLanguage: "text",
+  });
+
+const oauth = folder(
+  "06 OAuth token endpoint, introspection, revocation",
+  "The client credentials and password grants at /oauth2/token (form-encoded, as RFC 6749 says), token introspection (RFC 7662) and revocation (RFC 7009). Without OAUTH_CLIENTS_FILE any client id authenticates with any secret.",
+  [
+    oauthReq("Client credentials (client_secret_post)", "/oauth2/token", {
+      grant_type: "client_credentials",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("200 Bearer token, no refresh token, Cache-Control: no-store", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.headers.get("Cache-Control")).to.include("no-store");
+    const body = pm.response.json();
+    pm.expect(body.token_type).to.eql("Bearer");
+    pm.expect(body.expires_in).to.be.a("number").and.above(0);
+    pm.expect(body).to.have.property("scope");
+    pm.expect(body, "RFC 6749 4.4.3: no refresh token").to.not.have.property("refresh_token");
+    pm.expect(body).to.not.have.property("id_token");
+});
+pm.test("the access token's sub is the client", function () {
+    const claims = decodeJwt(pm.response.json().access_token).payload;
+    const client = pm.variables.get("oauthClientId");
+    pm.expect(claims).to.include({ sub: client, client_id: client, type: "access", iss: pm.variables.get("jwtIssuer") });
+    pm.expect(claims.exp - claims.iat).to.eql(pm.response.json().expires_in);
+});
+pm.collectionVariables.set("ccAccess", pm.response.json().access_token);`,
+    }),
+    oauthReq("Client credentials (client_secret_basic)", "/oauth2/token", { grant_type: "client_credentials" }, {
+      pre: `
+// The sandbox's global CryptoJS is deprecated; a top-level const of that name would clash with it.
+const cryptoJs = require("crypto-js");
+const id = pm.variables.get("oauthClientId");
+const secret = pm.variables.get("oauthClientSecret");
+// RFC 6749 2.3.1: id and secret are form-encoded, then base64 of "id:secret".
+const basic = cryptoJs.enc.Base64.stringify(cryptoJs.enc.Utf8.parse(encodeURIComponent(id) + ":" + encodeURIComponent(secret)));
+pm.request.headers.upsert({ key: "Authorization", value: "Basic " + basic });`,
+      test: `
+pm.test("200 with a token for the client of the Basic credentials", function () {
+    pm.response.to.have.status(200);
+    const claims = decodeJwt(pm.response.json().access_token).payload;
+    pm.expect(claims.client_id).to.eql(pm.variables.get("oauthClientId"));
+});`,
+    }),
+    oauthReq("Password grant with openid", "/oauth2/token", {
+      grant_type: "password",
+      username: "{{email}}",
+      password: "{{password}}",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+      scope: "openid profile email roles",
+    }, {
+      test: `
+pm.test("200 with access, refresh and ID tokens", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.headers.get("Cache-Control")).to.include("no-store");
+    const body = pm.response.json();
+    pm.expect(body).to.include.keys("access_token", "token_type", "expires_in", "scope", "refresh_token", "id_token");
+    pm.expect(body.token_type).to.eql("Bearer");
+    pm.expect(body.scope.split(" ")).to.include.members(["openid", "profile", "email", "roles"]);
+});
+const body = pm.response.json();
+pm.test("access token: the user, the client, the scope, type access", function () {
+    const a = decodeJwt(body.access_token).payload;
+    pm.expect(a).to.include({ sub: "test-user-123", email: "alice@example.com", type: "access",
+        client_id: pm.variables.get("oauthClientId") });
+    pm.expect(a.scope).to.eql(body.scope);
+});
+pm.test("ID token: aud is the client, the profile claims of the scopes", function () {
+    const id = decodeJwt(body.id_token);
+    pm.expect(id.header.alg).to.match(/^(RS|PS|ES|Ed)/);
+    pm.expect(id.header.kid).to.be.a("string").and.not.empty;
+    pm.expect(id.payload).to.include({ sub: "test-user-123", aud: pm.variables.get("oauthClientId"),
+        email: "alice@example.com", email_verified: true, name: "Alice Johnson" });
+    pm.expect(id.payload.at_hash).to.be.a("string").and.not.empty;
+});
+pm.collectionVariables.set("pwAccess", body.access_token);
+pm.collectionVariables.set("pwRefresh", body.refresh_token);`,
+    }),
+    req("UserInfo with the password grant's token", "GET", "/oauth2/userinfo", {
+      auth: "{{pwAccess}}",
+      test: `
+pm.test("200 with the claims of the scopes", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.include({ sub: "test-user-123", email: "alice@example.com", name: "Alice Johnson" });
+});`,
+    }),
+    oauthReq("Password grant with a wrong password", "/oauth2/token", {
+      grant_type: "password",
+      username: "{{email}}",
+      password: "not-the-password",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("400 invalid_grant, RFC 6749 5.2 body with detail and code", function () {
+    expectOAuthError(400, "invalid_grant");
+});`,
+    }),
+    oauthReq("Unknown grant type", "/oauth2/token", { grant_type: "urn:example:magic", client_id: "{{oauthClientId}}" }, {
+      test: `
+pm.test("400 unsupported_grant_type", function () {
+    expectOAuthError(400, "unsupported_grant_type");
+});`,
+    }),
+    req("Token endpoint with a JSON body", "POST", "/oauth2/token", {
+      body: { grant_type: "client_credentials", client_id: "{{oauthClientId}}", client_secret: "{{oauthClientSecret}}" },
+      test: `
+pm.test("400 invalid_request: the token endpoint takes a form", function () {
+    expectOAuthError(400, "invalid_request");
+});`,
+    }),
+    oauthReq("Introspect the access token", "/oauth2/introspect", {
+      token: "{{pwAccess}}",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("200 active: true with the token's claims", function () {
+    pm.response.to.have.status(200);
+    const body = pm.response.json();
+    pm.expect(body.active).to.eql(true);
+    pm.expect(body).to.include({ sub: "test-user-123", client_id: pm.variables.get("oauthClientId"), token_type: "Bearer" });
+    pm.expect(body.exp).to.be.a("number");
+});`,
+    }),
+    oauthReq("Introspect a token that is not one", "/oauth2/introspect", {
+      token: "not-a-token",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("200 active: false and nothing else (RFC 7662 2.2)", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.eql({ active: false });
+});`,
+    }),
+    oauthReq("Revoke the refresh token", "/oauth2/revoke", {
+      token: "{{pwRefresh}}",
+      token_type_hint: "refresh_token",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("200 (RFC 7009 2.2)", function () {
+    pm.response.to.have.status(200);
+});`,
+    }),
+    oauthReq("Refresh grant with the revoked token", "/oauth2/token", {
+      grant_type: "refresh_token",
+      refresh_token: "{{pwRefresh}}",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("400 invalid_grant", function () {
+    expectOAuthError(400, "invalid_grant");
+});`,
+    }),
+    oauthReq("Revoke the access token", "/oauth2/revoke", {
+      token: "{{pwAccess}}",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("200", function () {
+    pm.response.to.have.status(200);
+});`,
+    }),
+    oauthReq("Introspect the revoked access token", "/oauth2/introspect", {
+      token: "{{pwAccess}}",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("200 active: false", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.eql({ active: false });
+});`,
+    }),
+    req("Me with the revoked access token", "GET", "/api/auth/me", {
+      auth: "{{pwAccess}}",
+      test: `
+pm.test("401 token_revoked: revocation reaches the REST API too", function () {
+    expect401("token_revoked", true);
+});`,
+    }),
+    oauthReq("Revoke a token that is not one", "/oauth2/revoke", {
+      token: "garbage",
+      client_id: "{{oauthClientId}}",
+      client_secret: "{{oauthClientSecret}}",
+    }, {
+      test: `
+pm.test("200: RFC 7009 answers 200 for an unknown token", function () {
+    pm.response.to.have.status(200);
+});`,
+    }),
+  ],
+);
+
+// ---------------------------------------------------------------------------
+// 7. The test control plane: every /api/dev/* route, ending with a reset.
+// ---------------------------------------------------------------------------
+const devPost = (name, path, body, test, extra = {}) => req(name, "POST", path, { body, test, ...extra });
+const control = folder(
+  "07 Test control plane (/api/dev/*)",
+  "Every control-plane route: clock, tokens on demand, the bad-token catalogue, token faults, users (CRUD and fake users), fault rules and global knobs, keys, settings, the request journal and token lineage. Starts and ends with POST /api/dev/reset, so the server is left as it started.",
+  [
+    devPost("Reset to the start state", "/api/dev/reset", {}, `
+pm.test("200 with message and the seed count", function () {
+    pm.response.to.have.status(200);
+    const body = pm.response.json();
+    pm.expect(body.message).to.be.a("string").and.not.empty;
+    pm.expect(body.users).to.eql(5);
+});`),
+    req("Login (tokens for this folder)", "POST", "/api/auth/login", {
+      body: login(),
+      test: `
+pm.test("200", function () {
+    pm.response.to.have.status(200);
+});
+const body = pm.response.json();
+pm.collectionVariables.set("cpAccess", body.access_token);
+pm.collectionVariables.set("cpRefresh", body.refresh_token);
+pm.collectionVariables.set("cpRefreshJti", decodeJwt(body.refresh_token).payload.jti);`,
+    }),
+    req("Clock: read", "GET", "/api/dev/clock", {
+      test: `
+pm.test("200 {now, offset_seconds: 0, frozen: false}", function () {
+    pm.response.to.have.status(200);
+    const c = pm.response.json();
+    pm.expect(c).to.have.all.keys("now", "offset_seconds", "frozen");
+    pm.expect(c.offset_seconds).to.eql(0);
+    pm.expect(c.frozen).to.eql(false);
+    pm.expect(Math.abs(Date.parse(c.now) - Date.now()), "now is the real time").to.be.below(60000);
+});`,
+    }),
+    devPost("Clock: advance 31 minutes", "/api/dev/clock", { advance_seconds: 1860 }, `
+pm.test("200 with offset_seconds 1860", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().offset_seconds).to.eql(1860);
+});`),
+    req("Me after 31 minutes", "GET", "/api/auth/me", {
+      auth: "{{cpAccess}}",
+      test: `
+pm.test("401 token_expired: the server's clock decides", function () {
+    expect401("token_expired", true);
+});`,
+    }),
+    devPost("Clock: freeze", "/api/dev/clock", { freeze: true }, `
+pm.test("200 frozen", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().frozen).to.eql(true);
+});`),
+    devPost("Clock: set", "/api/dev/clock", { set: "2030-01-01T00:00:00Z" }, `
+pm.test("200, standing at the time set", function () {
+    pm.response.to.have.status(200);
+    const c = pm.response.json();
+    pm.expect(c.now).to.eql("2030-01-01T00:00:00Z");
+    pm.expect(c.frozen).to.eql(true);
+});`),
+    devPost("Clock: a bad change", "/api/dev/clock", { set: "tomorrow" }, `
+pm.test("422 naming set", function () {
+    pm.expect(expectError(422, "validation_error").detail).to.include("set");
+});`),
+    req("Clock: back to real time", "DELETE", "/api/dev/clock", {
+      test: `
+pm.test("200, offset 0, running", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.include({ offset_seconds: 0, frozen: false });
+});`,
+    }),
+    req("Me again in real time", "GET", "/api/auth/me", {
+      auth: "{{cpAccess}}",
+      test: `
+pm.test("200", function () {
+    pm.response.to.have.status(200);
+});`,
+    }),
+    devPost("Tokens on demand", "/api/dev/tokens",
+      { user: "alice@example.com", expires_in: 120, claims: { tenant: "acme" }, remove_claims: ["name"] }, `
+pm.test("200 {token, header, claims} made as asked", function () {
+    pm.response.to.have.status(200);
+    const body = pm.response.json();
+    pm.expect(body).to.have.all.keys("token", "header", "claims");
+    pm.expect(body.claims).to.include({ sub: "test-user-123", type: "access", tenant: "acme" });
+    pm.expect(body.claims).to.not.have.property("name");
+    pm.expect(body.claims.exp - body.claims.iat).to.eql(120);
+    pm.expect(decodeJwt(body.token).payload).to.eql(body.claims);
+    pm.expect(body.header.alg).to.eql(pm.variables.get("jwtAlgorithm"));
+});
+pm.collectionVariables.set("devToken", pm.response.json().token);`),
+    req("Me with the token made on demand", "GET", "/api/auth/me", {
+      auth: "{{devToken}}",
+      test: `
+pm.test("200: a server-signed token is accepted", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().id).to.eql("test-user-123");
+});`,
+    }),
+    devPost("Tokens on demand: unsigned", "/api/dev/tokens", { user: "alice@example.com", sign: "none" }, `
+pm.test("200, alg none, empty signature", function () {
+    pm.response.to.have.status(200);
+    const body = pm.response.json();
+    pm.expect(body.header.alg).to.eql("none");
+    pm.expect(body.token.split(".")[2]).to.eql("");
+});
+pm.collectionVariables.set("devUnsigned", pm.response.json().token);`),
+    req("Me with the unsigned token", "GET", "/api/auth/me", {
+      auth: "{{devUnsigned}}",
+      test: `
+pm.test("401 invalid_token", function () {
+    expect401("invalid_token", true);
+});`,
+    }),
+    req("Bad-token catalogue", "GET", "/api/dev/tokens/bad?user=alice@example.com", {
+      test: `
+pm.test("200 with the valid token and every case of this configuration", function () {
+    pm.response.to.have.status(200);
+    const body = pm.response.json();
+    pm.expect(body.valid.expect).to.eql("accepted");
+    const names = body.cases.map(function (c) { return c.name; });
+    pm.expect(names).to.include.members(["expired", "not_yet_valid", "bad_signature", "alg_none",
+        "wrong_algorithm", "wrong_issuer", "missing_exp", "wrong_type", "malformed", "revoked", "deleted_user"]);
+    body.cases.forEach(function (c) {
+        pm.expect(c, c.name).to.include.keys("name", "description", "token", "expect", "checked_by");
+        pm.expect(c.expect).to.eql("rejected");
+        pm.expect(c.checked_by).to.be.oneOf(["offline", "online"]);
+    });
+    pm.expect(body.cases.find(function (c) { return c.name === "revoked"; }).checked_by).to.eql("online");
+});
+const cases = pm.response.json().cases;
+pm.collectionVariables.set("badExpired", cases.find(function (c) { return c.name === "expired"; }).token);
+pm.collectionVariables.set("badSignature", cases.find(function (c) { return c.name === "bad_signature"; }).token);`,
+    }),
+    req("Me with the catalogue's expired token", "GET", "/api/auth/me", {
+      auth: "{{badExpired}}",
+      test: `
+pm.test("401 token_expired", function () {
+    expect401("token_expired", true);
+});`,
+    }),
+    req("Me with the catalogue's bad signature", "GET", "/api/auth/me", {
+      auth: "{{badSignature}}",
+      test: `
+pm.test("401 invalid_token", function () {
+    expect401("invalid_token", true);
+});`,
+    }),
+    req("Login with a token fault", "POST", "/api/auth/login", {
+      headers: { "X-Mock-Token-Fault": "expired" },
+      body: login(),
+      test: `
+pm.test("200, but the access token is already expired", function () {
+    pm.response.to.have.status(200);
+    const a = decodeJwt(pm.response.json().access_token).payload;
+    pm.expect(a.exp, "exp in the past").to.be.below(Math.floor(Date.now() / 1000));
+});
+pm.collectionVariables.set("faultyAccess", pm.response.json().access_token);`,
+    }),
+    req("Login with an unknown token fault", "POST", "/api/auth/login", {
+      headers: { "X-Mock-Token-Fault": "no_such_case" },
+      body: login(),
+      test: `
+pm.test("422 validation_error", function () {
+    expectError(422, "validation_error");
+});`,
+    }),
+    devPost("Users: create", "/api/dev/users", {
+      email: "{{cpEmail}}", password: "password123", name: "Control Plane", roles: ["qa", "user"],
+      claims: { tenant: "acme" }, email_verified: false,
+    }, `
+pm.test("201 with the user object", function () {
+    pm.response.to.have.status(201);
+    const user = pm.response.json();
+    expectUser(user);
+    pm.expect(user.claims).to.eql({ tenant: "acme" });
+    pm.expect(user).to.include({ email_verified: false, disabled: false });
+});
+pm.collectionVariables.set("cpUserId", pm.response.json().id);`, {
+      pre: `
+pm.collectionVariables.set("cpEmail", "cp-" + Date.now() + "-" + Math.floor(Math.random() * 1e6) + "@example.com");`,
+    }),
+    req("Users: login carries the custom claims", "POST", "/api/auth/login", {
+      body: login("{{cpEmail}}", "password123"),
+      test: `
+pm.test("200; the access token has the user's claims", function () {
+    pm.response.to.have.status(200);
+    pm.expect(decodeJwt(pm.response.json().access_token).payload.tenant).to.eql("acme");
+});`,
+    }),
+    req("Users: disable", "PATCH", "/api/dev/users/{{cpUserId}}", {
+      body: { name: "Disabled User", disabled: true },
+      test: `
+pm.test("200 with the changed user", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.include({ name: "Disabled User", disabled: true });
+});`,
+    }),
+    req("Users: a disabled user's login", "POST", "/api/auth/login", {
+      body: login("{{cpEmail}}", "password123"),
+      test: `
+pm.test("401 user_disabled", function () {
+    expect401("user_disabled", false);
+});`,
+    }),
+    req("Users: a reserved claim", "PATCH", "/api/dev/users/{{cpUserId}}", {
+      body: { claims: { sub: "someone-else" } },
+      test: `
+pm.test("422 naming claims.sub", function () {
+    pm.expect(expectError(422, "validation_error").detail).to.include("claims.sub");
+});`,
+    }),
+    req("Users: delete", "DELETE", "/api/dev/users/{{cpUserId}}", {
+      test: `
+pm.test("204", function () {
+    pm.response.to.have.status(204);
+});`,
+    }),
+    req("Users: delete again", "DELETE", "/api/dev/users/{{cpUserId}}", {
+      test: `
+pm.test("404 not_found", function () {
+    expectError(404, "not_found");
+});`,
+    }),
+    devPost("Fake users: generate", "/api/dev/users/generate", { count: 25, seed: 42 }, `
+pm.test("201 {created, users}; seed 42 always gives the same users", function () {
+    pm.response.to.have.status(201);
+    const body = pm.response.json();
+    pm.expect(body.created).to.eql(25);
+    pm.expect(body.users).to.have.lengthOf(25);
+    body.users.forEach(expectUser);
+    pm.expect(body.users[0]).to.include({ name: "Marisol Corkery",
+        email: "marisol.corkery.395d5ba10@example.com", id: "user-fake-395d5ba1-0" });
+});`),
+    req("Fake users: log in as one", "POST", "/api/auth/login", {
+      body: login("marisol.corkery.395d5ba10@example.com", "password123"),
+      test: `
+pm.test("200: fake users share the default password", function () {
+    pm.response.to.have.status(200);
+});`,
+    }),
+    devPost("Fake users: count out of range", "/api/dev/users/generate", { count: 0 }, `
+pm.test("422 naming count", function () {
+    pm.expect(expectError(422, "validation_error").detail).to.include("count");
+});`),
+    devPost("Faults: logins fail once with 503", "/api/dev/faults",
+      { match: { method: "POST", route: "/api/auth/login" }, status: 503, retry_after: 5, times: 1 }, `
+pm.test("201 with the rule and its id", function () {
+    pm.response.to.have.status(201);
+    const rule = pm.response.json();
+    pm.expect(rule.id).to.be.a("number");
+    pm.expect(rule.hits).to.eql(0);
+});
+pm.collectionVariables.set("faultId", pm.response.json().id);`),
+    req("Faults: the login the rule hits", "POST", "/api/auth/login", {
+      body: login(),
+      test: `
+pm.test("503 simulated_error with Retry-After: 5", function () {
+    expectError(503, "simulated_error");
+    pm.expect(pm.response.headers.get("Retry-After")).to.eql("5");
+});`,
+    }),
+    req("Faults: the next login recovers", "POST", "/api/auth/login", {
+      body: login(),
+      test: `
+pm.test("200: times 1 is spent", function () {
+    pm.response.to.have.status(200);
+});`,
+    }),
+    req("Faults: list", "GET", "/api/dev/faults", {
+      test: `
+pm.test("200 with the rule and its one hit", function () {
+    pm.response.to.have.status(200);
+    const rules = pm.response.json().rules;
+    const rule = rules.find(function (r) { return r.id === Number(pm.collectionVariables.get("faultId")); });
+    pm.expect(rule.hits).to.eql(1);
+    pm.expect(rule.status).to.eql(503);
+});`,
+    }),
+    req("Faults: remove the rule", "DELETE", "/api/dev/faults/{{faultId}}", {
+      test: `
+pm.test("204", function () {
+    pm.response.to.have.status(204);
+});`,
+    }),
+    devPost("Faults: a bad rule", "/api/dev/faults", { match: {}, status: 99 }, `
+pm.test("422 naming status", function () {
+    pm.expect(expectError(422, "validation_error").detail).to.include("status");
+});`),
+    devPost("Faults: a slow rule for one user", "/api/dev/faults",
+      { match: { user: "bob@example.com" }, delay_ms: 10 }, `
+pm.test("201", function () {
+    pm.response.to.have.status(201);
+});`),
+    req("Faults: remove every rule", "DELETE", "/api/dev/faults", {
+      test: `
+pm.test("204", function () {
+    pm.response.to.have.status(204);
+});`,
+    }),
+    req("Faults: none left", "GET", "/api/dev/faults", {
+      test: `
+pm.test("200 with no rule", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().rules).to.eql([]);
+});`,
+    }),
+    req("Global knobs: read", "GET", "/api/dev/faults/global", {
+      test: `
+pm.test("200 with the MOCK_* knobs, all off", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.include({ delay_min_ms: 0, delay_max_ms: 0, error_rate: 0 });
+    pm.expect(pm.response.json()).to.have.property("error_status");
+});`,
+    }),
+    req("Global knobs: every auth request fails", "PUT", "/api/dev/faults/global", {
+      body: { error_rate: 1, error_status: 502 },
+      test: `
+pm.test("200 with the knobs after the change", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json()).to.include({ error_rate: 1, error_status: 502 });
+});`,
+    }),
+    req("Global knobs: a login fails", "POST", "/api/auth/login", {
+      body: login(),
+      test: `
+pm.test("502 simulated_error", function () {
+    expectError(502, "simulated_error");
+});`,
+    }),
+    req("Global knobs: off again", "PUT", "/api/dev/faults/global", {
+      body: { error_rate: 0 },
+      test: `
+pm.test("200, error_rate 0", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().error_rate).to.eql(0);
+});`,
+    }),
+    req("Global knobs: a bad value", "PUT", "/api/dev/faults/global", {
+      body: { error_rate: 2 },
+      test: `
+pm.test("422 naming error_rate", function () {
+    pm.expect(expectError(422, "validation_error").detail).to.include("error_rate");
+});`,
+    }),
+    req("Keys: list", "GET", "/api/dev/keys", {
+      test: `
+pm.test("200 with one current key", function () {
+    pm.response.to.have.status(200);
+    const keys = pm.response.json().keys;
+    pm.expect(keys).to.have.lengthOf(1);
+    pm.expect(keys[0]).to.include.keys("kid", "alg", "created_at", "current");
+    pm.expect(keys[0].current).to.eql(true);
+});
+pm.collectionVariables.set("firstKid", pm.response.json().keys[0].kid);`,
+    }),
+    devPost("Keys: rotate", "/api/dev/keys/rotate", {}, `
+pm.test("201 with the new kid", function () {
+    pm.response.to.have.status(201);
+    pm.expect(pm.response.json().kid).to.be.a("string").and.not.eql(pm.collectionVariables.get("firstKid"));
+});
+pm.collectionVariables.set("newKid", pm.response.json().kid);`),
+    req("Keys: the JWKS holds both", "GET", "/.well-known/jwks.json", {
+      test: `
+pm.test("200 with the old and the new key", function () {
+    pm.response.to.have.status(200);
+    const kids = pm.response.json().keys.map(function (k) { return k.kid; });
+    pm.expect(kids).to.include.members([pm.collectionVariables.get("firstKid"), pm.collectionVariables.get("newKid")]);
+});`,
+    }),
+    req("Keys: retiring the current key", "DELETE", "/api/dev/keys/{{newKid}}", {
+      test: `
+pm.test("422: rotate first", function () {
+    expectError(422, "validation_error");
+});`,
+    }),
+    req("Keys: retire the old key", "DELETE", "/api/dev/keys/{{firstKid}}", {
+      test: `
+pm.test("204", function () {
+    pm.response.to.have.status(204);
+});`,
+    }),
+    req("Keys: the JWKS follows at once", "GET", "/.well-known/jwks.json", {
+      test: `
+pm.test("the retired key is gone", function () {
+    const kids = pm.response.json().keys.map(function (k) { return k.kid; });
+    pm.expect(kids).to.not.include(pm.collectionVariables.get("firstKid"));
+    pm.expect(kids).to.include(pm.collectionVariables.get("newKid"));
+});`,
+    }),
+    req("Keys: an unknown kid", "DELETE", "/api/dev/keys/no-such-kid", {
+      test: `
+pm.test("404 not_found", function () {
+    expectError(404, "not_found");
+});`,
+    }),
+    req("Settings: revoke-family", "PUT", "/api/dev/settings", {
+      body: { refresh_reuse: "revoke-family" },
+      test: `
+pm.test("200 with the policy now", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().refresh_reuse).to.eql("revoke-family");
+});`,
+    }),
+    req("Settings: a bad policy", "PUT", "/api/dev/settings", {
+      body: { refresh_reuse: "sometimes" },
+      test: `
+pm.test("422 naming refresh_reuse", function () {
+    pm.expect(expectError(422, "validation_error").detail).to.include("refresh_reuse");
+});`,
+    }),
+    req("Refresh (for the lineage)", "POST", "/api/auth/refresh", {
+      body: { refresh_token: "{{cpRefresh}}" },
+      test: `
+pm.test("200", function () {
+    pm.response.to.have.status(200);
+});
+pm.collectionVariables.set("cpChildJti", decodeJwt(pm.response.json().refresh_token).payload.jti);`,
+    }),
+    req("Token lineage", "GET", "/api/dev/tokens/{{cpRefreshJti}}", {
+      test: `
+pm.test("200: the login's refresh token, revoked, exchanged for the new one", function () {
+    pm.response.to.have.status(200);
+    const t = pm.response.json();
+    pm.expect(t).to.include.keys("jti", "type", "sub", "issued_by", "parent", "children", "revoked", "expires_at");
+    pm.expect(t).to.include({ jti: pm.collectionVariables.get("cpRefreshJti"), type: "refresh", sub: "test-user-123", revoked: true });
+    pm.expect(t.parent).to.eql(null);
+    pm.expect(t.children).to.include(pm.collectionVariables.get("cpChildJti"));
+});`,
+    }),
+    req("Token lineage: an unknown jti", "GET", "/api/dev/tokens/no-such-jti", {
+      test: `
+pm.test("404 not_found", function () {
+    expectError(404, "not_found");
+});`,
+    }),
+    req("Request journal", "GET", "/api/dev/requests?route=/api/auth/refresh&limit=5", {
+      test: `
+pm.test("200, newest first, nothing secret", function () {
+    pm.response.to.have.status(200);
+    const entries = pm.response.json().requests;
+    pm.expect(entries.length).to.be.within(1, 5);
+    const last = entries[0];
+    pm.expect(last).to.include.keys("id", "time", "method", "path", "route", "status", "duration_ms", "user", "client", "fault", "tokens");
+    pm.expect(last).to.include({ method: "POST", route: "/api/auth/refresh", status: 200, user: "test-user-123" });
+    pm.expect(last.tokens.parent).to.eql(pm.collectionVariables.get("cpRefreshJti"));
+    pm.expect(pm.response.text()).to.not.include(pm.collectionVariables.get("cpRefresh"));
+});`,
+    }),
+    req("Request journal: a bad filter", "GET", "/api/dev/requests?since=yesterday", {
+      test: `
+pm.test("422 naming since", function () {
+    pm.expect(expectError(422, "validation_error").detail).to.include("since");
+});`,
+    }),
+    req("Request journal: empty it", "DELETE", "/api/dev/requests", {
+      test: `
+pm.test("204", function () {
+    pm.response.to.have.status(204);
+});`,
+    }),
+    req("Metrics: the control plane's actions", "GET", "/api/auth/metrics", {
+      test: `
+pm.test("the actions of this folder are counted", function () {
+    pm.response.to.have.status(200);
+    const c = pm.response.json().control_plane;
+    pm.expect(c.clock_changes).to.be.at.least(4);
+    pm.expect(c.tokens_minted).to.be.at.least(2);
+    pm.expect(c.token_faults).to.be.at.least(1);
+    pm.expect(c.fault_rule_hits).to.be.at.least(1);
+    pm.expect(c.key_rotations).to.be.at.least(1);
+    pm.expect(c.resets).to.be.at.least(1);
+});`,
+    }),
+    devPost("Reset: back to the start state", "/api/dev/reset", {}, `
+pm.test("200 with the seed count", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().users).to.eql(5);
+});`),
+    req("After the reset: one key again, the first", "GET", "/api/dev/keys", {
+      test: `
+pm.test("the key set of the start", function () {
+    const keys = pm.response.json().keys;
+    pm.expect(keys).to.have.lengthOf(1);
+    pm.expect(keys[0].current).to.eql(true);
+    pm.expect(keys[0].kid).to.not.eql(pm.collectionVariables.get("newKid"));
+});`,
+    }),
+    req("After the reset: the seed users only", "GET", "/api/auth/users", {
+      test: `
+pm.test("five users", function () {
+    pm.expect(pm.response.json().total).to.eql(5);
+});`,
+    }),
+    req("After the reset: real time, no rule", "GET", "/api/dev/faults", {
+      test: `
+pm.test("no rule", function () {
+    pm.expect(pm.response.json().rules).to.eql([]);
+});`,
+    }),
+    req("After the reset: the clock", "GET", "/api/dev/clock", {
+      test: `
+pm.test("offset 0, running", function () {
+    pm.expect(pm.response.json()).to.include({ offset_seconds: 0, frozen: false });
+});`,
+    }),
+    req("After the reset: the settings", "PUT", "/api/dev/settings", {
+      body: {},
+      test: `
+pm.test("refresh_reuse back to reject", function () {
+    pm.response.to.have.status(200);
+    pm.expect(pm.response.json().refresh_reuse).to.eql("reject");
+});`,
+    }),
+  ],
+);
+
+// ---------------------------------------------------------------------------
 // The collection.
 // ---------------------------------------------------------------------------
 const collectionTest = script(
@@ -922,7 +1669,12 @@ if (pm.response.code >= 400) {
     pm.test("[all] error body is JSON {detail, code}", function () {
         pm.expect(pm.response.headers.get("Content-Type")).to.include("application/json");
         const body = pm.response.json();
-        pm.expect(body).to.have.all.keys("detail", "code");
+        // The OAuth endpoints answer RFC 6749's {error, error_description} beside them.
+        if (body.error !== undefined) {
+            pm.expect(body).to.have.all.keys("detail", "code", "error", "error_description");
+        } else {
+            pm.expect(body).to.have.all.keys("detail", "code");
+        }
     });
 }
 if (pm.response.code === 401) {
@@ -945,6 +1697,8 @@ const variable = [
   ["refreshToken", "", "Set by Login and Refresh."],
   ["usedRefreshToken", "", "The refresh token that Refresh consumed."],
   ["userId", "", "Set by Login."],
+  ["oauthClientId", "newman-backend", "A confidential OAuth client (any id and secret work without OAUTH_CLIENTS_FILE)."],
+  ["oauthClientSecret", "newman-secret", "Its secret."],
 ].map(([key, value, description]) => ({ key, value, type: "string", description }));
 
 const collection = {
@@ -955,7 +1709,7 @@ const collection = {
       "Every endpoint of mock-auth-server's HTTP contract, with tests.\n\n" +
       "Set `baseUrl` (default http://127.0.0.1:8000) and run the whole collection in order: " +
       "login stores `accessToken` and `refreshToken`, which later requests use. " +
-      "The dev-endpoint and end-to-end folders reset the users, so run against a mock, never a shared server.\n\n" +
+      "The dev-endpoint, end-to-end and control-plane folders reset the server, so run against a mock, never a shared server; the last folder ends with POST /api/dev/reset, leaving the server as it started.\n\n" +
       "CLI: `newman run collections/auth_api_mock.postman.json --env-var baseUrl=http://127.0.0.1:8000`.\n\n" +
       "If the server runs with another JWT_SECRET, JWT_ISSUER, JWT_ALGORITHM or token lifetimes, set the matching variables.\n\n" +
       "Generated by tests/e2e/make-collection.mjs: edit that file, then run `node tests/e2e/make-collection.mjs`.",
@@ -963,7 +1717,7 @@ const collection = {
   },
   event: [collectionTest],
   variable,
-  item: [happy, errors, faults, dev, flow],
+  item: [happy, errors, faults, dev, flow, oauth, control],
 };
 
 const text = JSON.stringify(collection, null, 2) + "\n";
