@@ -748,6 +748,72 @@ mod tests {
         assert_eq!(got, [false, false, true, false]);
     }
 
+    fn status_of(engine: &FaultEngine, requested: &Requested) -> Option<u16> {
+        engine
+            .decide(requested, true, &Method::GET, Some("/x"), None)
+            .error
+            .map(|s| s.as_u16())
+    }
+
+    // The documented order: the request's own knobs, then the rules in
+    // creation order, then the global knobs.
+    #[test]
+    fn request_knobs_then_rules_in_creation_order_then_global_knobs() {
+        let engine = FaultEngine::default();
+        engine
+            .set_global(&GlobalPatch {
+                error_rate: Some(1.0),
+                error_status: Some(502),
+                ..GlobalPatch::default()
+            })
+            .unwrap();
+        for (status, times) in [(503, 1), (504, 1)] {
+            engine
+                .add(RuleSpec {
+                    status: Some(status),
+                    times: Some(times),
+                    ..RuleSpec::default()
+                })
+                .unwrap();
+        }
+        let knob = Requested {
+            error: Some(StatusCode::IM_A_TEAPOT),
+            ..Requested::default()
+        };
+        assert_eq!(status_of(&engine, &knob), Some(418));
+        // The request knob took the request: no rule counted it.
+        assert!(engine.list().iter().all(|r| r.hits == 0));
+        let none = Requested::default();
+        assert_eq!(status_of(&engine, &none), Some(503));
+        assert_eq!(status_of(&engine, &none), Some(504));
+        // Both rules spent: the global knobs answer.
+        assert_eq!(status_of(&engine, &none), Some(502));
+    }
+
+    #[test]
+    fn probability_zero_never_hits_and_one_always_does() {
+        let engine = FaultEngine::default();
+        engine
+            .add(RuleSpec {
+                status: Some(503),
+                probability: Some(0.0),
+                ..RuleSpec::default()
+            })
+            .unwrap();
+        engine
+            .add(RuleSpec {
+                status: Some(500),
+                probability: Some(1.0),
+                ..RuleSpec::default()
+            })
+            .unwrap();
+        for _ in 0..100 {
+            assert_eq!(status_of(&engine, &Requested::default()), Some(500));
+        }
+        let hits: Vec<u64> = engine.list().iter().map(|r| r.hits).collect();
+        assert_eq!(hits, [0, 100]);
+    }
+
     #[test]
     fn bad_rules_name_the_field_and_rules_are_bounded() {
         let engine = FaultEngine::default();
