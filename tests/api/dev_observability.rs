@@ -289,3 +289,69 @@ async fn rule_hits_and_clock_moves_are_exact_under_load() {
     assert_eq!(expired.status(), 401);
     assert_eq!(json_of(expired).await["code"], "token_expired");
 }
+
+/// Every dev operation of the document (the `/api/dev/*` routes and the
+/// section 4 dev routes), path parameters filled in: new routes join the
+/// checks below by being documented.
+async fn dev_operations(app: &TestApp) -> Vec<(reqwest::Method, String)> {
+    let doc = json_of(app.get("/openapi.json").await).await;
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let dev = path.starts_with("/api/dev/")
+            || [
+                "/api/auth/users",
+                "/api/auth/users/reset",
+                "/api/auth/metrics",
+            ]
+            .contains(&path.as_str());
+        if !dev {
+            continue;
+        }
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{kid}", "k")
+            .replace("{jti}", "j");
+        let methods = ["get", "post", "put", "patch", "delete"];
+        for method in item.as_object().unwrap().keys() {
+            if !methods.contains(&method.as_str()) {
+                continue;
+            }
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            operations.push((method, concrete.clone()));
+        }
+    }
+    operations
+}
+
+#[tokio::test]
+async fn every_dev_operation_is_404_when_off_and_needs_the_key_when_set() {
+    let reference = spawn_app().await;
+    let operations = dev_operations(&reference).await;
+    assert!(operations.len() >= 25, "{operations:?}");
+    let off = crate::helpers::spawn_with(|c| c.enable_dev_endpoints = false).await;
+    let guarded =
+        crate::helpers::spawn_with(|c| c.dev.dev_api_key = Some("s3cret-key".into())).await;
+    for (method, path) in &operations {
+        let send = |app: &TestApp| {
+            app.client
+                .request(method.clone(), app.url(path))
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+        };
+        let answer = send(&off).await.unwrap();
+        assert_eq!(
+            answer.status(),
+            404,
+            "{method} {path} with dev endpoints off"
+        );
+        let answer = send(&guarded).await.unwrap();
+        assert_eq!(answer.status(), 401, "{method} {path} without the key");
+        let body = answer.text().await.unwrap();
+        assert!(body.contains("missing_token"), "{method} {path}: {body}");
+        assert!(
+            !body.contains("s3cret-key"),
+            "{method} {path} leaks the key"
+        );
+    }
+}
