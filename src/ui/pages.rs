@@ -3,23 +3,20 @@
 use std::fmt::Write as _;
 
 use askama::Template;
-use axum::Form;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::keys::KeyInfo;
 use crate::auth::tokens::TokenType;
 use crate::dev::requests::{RequestQuery, live};
 use crate::error::ApiError;
 use crate::journal::{Entry, Filter, Lineage};
 use crate::metrics::RouteSnapshot;
 use crate::state::AppState;
-use crate::store::rfc3339;
 
 /// Renders a template, or a plain 500 when it fails.
 pub fn render(template: &impl Template) -> Response {
@@ -29,10 +26,23 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
-/// The `?flash=` message shown after a redirect.
+/// The `?flash=` (done) or `?error=` (refused) message shown after a redirect.
 #[derive(Debug, Default, Deserialize)]
 pub struct Flash {
     flash: Option<String>,
+    error: Option<String>,
+}
+
+impl Flash {
+    /// The green note, or empty.
+    pub fn done(&self) -> String {
+        self.flash.clone().unwrap_or_default()
+    }
+
+    /// The red note, or empty.
+    pub fn error(&self) -> String {
+        self.error.clone().unwrap_or_default()
+    }
 }
 
 /// One row of the routes table.
@@ -51,6 +61,7 @@ struct Overview {
     title: &'static str,
     page: &'static str,
     flash: String,
+    error: String,
     clock: String,
     frozen: bool,
     offset: i64,
@@ -143,7 +154,8 @@ pub async fn overview(State(app): State<AppState>, Query(flash): Query<Flash>) -
     render(&Overview {
         title: "Overview",
         page: "overview",
-        flash: flash.flash.unwrap_or_default(),
+        flash: flash.done(),
+        error: flash.error(),
         clock: clock.now.clone(),
         frozen: clock.frozen,
         offset: clock.offset_seconds,
@@ -187,12 +199,13 @@ struct Requests {
     title: &'static str,
     page: &'static str,
     flash: String,
+    error: String,
     clock: String,
     routes: Vec<String>,
     route: String,
     status: String,
     user: String,
-    hide_dashboard: bool,
+    show_dashboard: bool,
     enabled: bool,
     entries: Vec<std::sync::Arc<Entry>>,
     lineage: Option<Lineage>,
@@ -204,7 +217,8 @@ pub struct RequestsPage {
     route: Option<String>,
     status: Option<String>,
     user: Option<String>,
-    hide_dashboard: Option<String>,
+    /// The dashboard's own requests are hidden unless this is ticked.
+    show_dashboard: Option<String>,
     token: Option<String>,
 }
 
@@ -216,7 +230,7 @@ impl RequestsPage {
             user: self.user.clone(),
             since: None,
             limit: Some(200),
-            hide_dashboard: Some(self.hide_dashboard.is_some()),
+            hide_dashboard: Some(self.show_dashboard.is_none()),
         }
         .filter()
         .unwrap_or_default()
@@ -230,12 +244,13 @@ pub async fn requests(State(app): State<AppState>, Query(query): Query<RequestsP
         title: "Requests",
         page: "requests",
         flash: String::new(),
+        error: String::new(),
         clock: app.clock.view().now,
         routes: app.journal.routes(),
         route: query.route.clone().unwrap_or_default(),
         status: query.status.clone().unwrap_or_default(),
         user: query.user.clone().unwrap_or_default(),
-        hide_dashboard: query.hide_dashboard.is_some(),
+        show_dashboard: query.show_dashboard.is_some(),
         enabled: app.journal.enabled(),
         entries: app.journal.list(&filter),
         lineage: query
@@ -255,56 +270,13 @@ pub async fn requests_stream(
     live(&app.journal, move |entry| filter.accepts(entry))
 }
 
-/// A user row.
-pub struct UserRow {
-    id: String,
-    email: String,
-    name: String,
-    roles: Vec<String>,
-    claims_json: String,
-    created_at: String,
-    disabled: bool,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard/users.html")]
-struct Users {
-    title: &'static str,
-    page: &'static str,
-    flash: String,
-    clock: String,
-    users: Vec<UserRow>,
-}
-
-/// `GET /ui/users`.
-pub async fn users(State(app): State<AppState>, Query(flash): Query<Flash>) -> Response {
-    let (users, _) = app.users.page(0, usize::MAX);
-    render(&Users {
-        title: "Users",
-        page: "users",
-        flash: flash.flash.unwrap_or_default(),
-        clock: app.clock.view().now,
-        users: users
-            .iter()
-            .map(|user| UserRow {
-                id: user.id.to_string(),
-                email: user.email.to_string(),
-                name: user.name.clone(),
-                roles: user.roles.to_vec(),
-                claims_json: serde_json::to_string(&*user.claims).unwrap_or_default(),
-                created_at: rfc3339(user.created_at),
-                disabled: user.disabled,
-            })
-            .collect(),
-    })
-}
-
 #[derive(Template, Default)]
 #[template(path = "dashboard/debugger.html")]
 struct Debugger {
     title: &'static str,
     page: &'static str,
     flash: String,
+    error: String,
     clock: String,
     token: String,
     checked: bool,
@@ -323,12 +295,6 @@ pub async fn debugger(State(app): State<AppState>) -> Response {
         clock: app.clock.view().now,
         ..Debugger::default()
     })
-}
-
-/// The debugger's form (POST, so a pasted token stays out of URLs).
-#[derive(Debug, Deserialize)]
-pub struct DebugForm {
-    token: String,
 }
 
 fn decode_part(part: Option<&str>) -> Option<Value> {
@@ -389,8 +355,10 @@ fn explain(error: &ApiError, claims: Option<&Value>, now: i64) -> String {
 }
 
 /// `POST /ui/debugger`: decodes the token and asks the one verifier.
-pub async fn debug_token(State(app): State<AppState>, Form(form): Form<DebugForm>) -> Response {
-    let token = form.token.trim().to_owned();
+///
+/// A POST, so a pasted token stays out of URLs and the journal.
+pub async fn debug_token(State(app): State<AppState>, body: Bytes) -> Response {
+    let token = super::forms::Fields::parse(&body).text("token").to_owned();
     let mut parts = token.split('.');
     let header = decode_part(parts.next());
     let claims = decode_part(parts.next());
@@ -438,6 +406,7 @@ pub async fn debug_token(State(app): State<AppState>, Form(form): Form<DebugForm
         title: "Token debugger",
         page: "debugger",
         flash: String::new(),
+        error: String::new(),
         clock: app.clock.view().now,
         token,
         checked: true,
@@ -446,37 +415,5 @@ pub async fn debug_token(State(app): State<AppState>, Form(form): Form<DebugForm
         code,
         header: pretty(header),
         claims: pretty(claims),
-    })
-}
-
-#[derive(Template)]
-#[template(path = "dashboard/system.html")]
-struct System {
-    title: &'static str,
-    page: &'static str,
-    flash: String,
-    clock: String,
-    frozen: bool,
-    offset: i64,
-    keys: Vec<KeyInfo>,
-    key_required: bool,
-}
-
-/// `GET /ui/system`: keys, clock, fault rules.
-pub async fn system(
-    State(app): State<AppState>,
-    Query(flash): Query<Flash>,
-    headers: HeaderMap,
-) -> Response {
-    let clock = app.clock.view();
-    render(&System {
-        title: "Keys & clock",
-        page: "system",
-        flash: flash.flash.unwrap_or_default(),
-        clock: clock.now,
-        frozen: clock.frozen,
-        offset: clock.offset_seconds,
-        keys: app.keys().list().await.unwrap_or_default(),
-        key_required: !super::allowed(&app, &headers),
     })
 }
