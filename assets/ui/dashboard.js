@@ -18,8 +18,9 @@
         var pts = samples.map(function (v, i) { return (600 - (n - 1 - i) * 10).toFixed(1) + "," + (158 - v * 140 / max).toFixed(1); });
         document.getElementById("rps-line").setAttribute("points", pts.join(" "));
         if (n) document.getElementById("rps-area").setAttribute("points", (600 - (n - 1) * 10) + ",159 " + pts.join(" ") + " 600,159");
-        text("rps-max", max.toFixed(1) + " /s");
+        text("rps-max", "peak " + max.toFixed(1) + " /s");
         document.getElementById("latency").innerHTML = m.latency_svg;
+        var rowsEl = document.getElementById("routes-rows"); if (rowsEl) rowsEl.innerHTML = m.routes_html;
       }).catch(function () {});
     };
     tick(); setInterval(tick, 2000);
