@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -13,6 +13,7 @@ use super::forms::{Fields, done, failed};
 use super::pages::{Flash, render};
 use crate::auth::keys::KeyInfo;
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::faults::{GlobalKnobs, GlobalPatch, MAX_DELAY_MS, RuleMatch, RuleSpec, RuleView};
 use crate::state::AppState;
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::auth::tokens::TokenType;
 use crate::dev::requests::{RequestQuery, live};
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::journal::{Entry, Filter, Lineage};
 use crate::metrics::RouteSnapshot;
 use crate::state::AppState;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use super::pages::{Flash, render};
 use crate::auth::passwords;
 use crate::dev::users::check_claims;
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::store::{User, rfc3339};
 use crate::validation;

@@ -174,7 +174,7 @@ await check("a fault rule added in the UI fails a login, and its hit count rises
   assert(response.status === 503 && response.headers.get("retry-after") === "7", `${response.status}`);
   // No reload: the live panel picks the count up.
   await page.waitForFunction(() => document.querySelector("#rules-table .hits").textContent.trim() === "1", { timeout: 10000 });
-  await page.screenshot({ path: `${SHOTS}/faults.png` });
+  await page.screenshot({ path: `${SHOTS}/faults.png`, fullPage: true });
   await submit(page, "#rules-table form button");
   assert((await login("alice@example.com")).status === 200, "rule removed");
 });
@@ -204,7 +204,7 @@ await check("rotating a key in the UI adds a key to the JWKS", async () => {
   assert(after.length === before.length + 1, `${before.length} -> ${after.length}`);
   const current = await page.$eval("#keys-table", (t) => [...t.querySelectorAll("tr")].find((tr) => tr.textContent.includes("current"))?.dataset.kid);
   assert(current && after.includes(current) && !before.includes(current), `current ${current}`);
-  await page.screenshot({ path: `${SHOTS}/keys.png` });
+  await page.screenshot({ path: `${SHOTS}/keys.png`, fullPage: true });
 });
 
 await check("advancing the clock in the UI makes a token expired in the debugger", async () => {
