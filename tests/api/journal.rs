@@ -202,6 +202,17 @@ async fn the_stream_sends_an_event_for_a_request_made_after_subscribing() {
     assert_eq!(entry["user"], "test-user-123");
 }
 
+#[tokio::test]
+async fn a_long_path_is_journaled_cut_to_its_bound() {
+    let app = spawn_app().await;
+    let long = format!("/{}", "a".repeat(5000));
+    assert_eq!(app.get(&long).await.status(), 404);
+    let list = entries(&app, "").await;
+    let path = list[0]["path"].as_str().unwrap();
+    assert!(path.len() <= 1024, "{} bytes", path.len());
+    assert!(path.starts_with("/aaaa") && path.ends_with('…'), "{path}");
+}
+
 /// Reads the raw socket until `needle` was read (or the time is up).
 async fn read_until(socket: &mut tokio::net::TcpStream, needle: &[u8]) -> Vec<u8> {
     use tokio::io::AsyncReadExt;
@@ -243,10 +254,13 @@ async fn a_stream_client_that_does_not_read_is_dropped_not_buffered() {
     // Until the socket buffers are full the server keeps writing; from then
     // on entries queue for the stalled stream, up to the backlog and no more.
     let backlog = mock_auth_server::journal::STREAM_BACKLOG;
+    // Long paths make big events, so the sockets fill after hundreds of
+    // requests rather than ten thousand.
+    let long = format!("/{}", "x".repeat(1000));
     let mut sent = 0;
     while app.state.journal.backlog() < backlog {
         assert!(sent < 100_000, "the stream never stalled");
-        let batch = (0..100).map(|_| app.get("/health"));
+        let batch = (0..100).map(|_| app.get(&long));
         futures_util::future::join_all(batch).await;
         sent += 100;
     }
