@@ -157,6 +157,16 @@ await check("reset brings the seed users back as they were", async () => {
   assert(claimsOf(body.access_token).tenant === undefined, "seed claims");
 });
 
+await check("a user added over the API shows up in the open users page without a reload", async () => {
+  await page.goto(`${BASE}/ui/users`, { waitUntil: "domcontentloaded" });
+  const created = await fetch(`${BASE}/api/dev/users`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "live@example.com", password: "live-pass-123", name: "Live Wire" }),
+  });
+  assert(created.status === 201, `created: ${created.status}`);
+  await page.waitForSelector(row("live@example.com"), { timeout: 10000 });
+});
+
 await check("a fault rule added in the UI fails a login, and its hit count rises live", async () => {
   await page.goto(`${BASE}/ui/faults`, { waitUntil: "domcontentloaded" });
   await page.select("#add-rule select[name=method]", "POST");
