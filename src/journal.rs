@@ -25,8 +25,11 @@ use crate::auth::revocation::RevocationList;
 use crate::auth::tokens::Claims;
 use crate::config::Config;
 
-/// How many entries a live stream may fall behind before it is dropped.
-const STREAM_BACKLOG: usize = 256;
+/// How many entries a live stream may fall behind before it is dropped: the
+/// one buffer every stream shares, so a client that stops reading costs at
+/// most this many `Arc`s (entries the ring mostly holds anyway), whatever
+/// the traffic.
+pub const STREAM_BACKLOG: usize = 256;
 
 /// Tokens remembered per journal entry of capacity.
 const LINEAGE_FACTOR: usize = 10;
@@ -363,6 +366,12 @@ impl Journal {
         self.live.subscribe()
     }
 
+    /// Entries sent to live streams that their slowest reader has not taken
+    /// yet: never more than [`STREAM_BACKLOG`].
+    pub fn backlog(&self) -> usize {
+        self.live.len()
+    }
+
     /// Resolves when the server shuts down (live streams end then).
     pub fn closed(&self) -> watch::Receiver<bool> {
         self.closed.subscribe()
@@ -498,7 +507,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Note {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -542,7 +551,8 @@ mod tests {
         assert!(ring.is_empty());
     }
 
-    fn entry(id: &str, parent: Option<&str>) -> Entry {
+    /// A plain entry for tests elsewhere in the crate.
+    pub(crate) fn entry(id: &str, parent: Option<&str>) -> Entry {
         Entry {
             id: id.into(),
             time: "2026-01-01T00:00:00Z".into(),

@@ -18,8 +18,9 @@
         var pts = samples.map(function (v, i) { return (600 - (n - 1 - i) * 10).toFixed(1) + "," + (158 - v * 140 / max).toFixed(1); });
         document.getElementById("rps-line").setAttribute("points", pts.join(" "));
         if (n) document.getElementById("rps-area").setAttribute("points", (600 - (n - 1) * 10) + ",159 " + pts.join(" ") + " 600,159");
-        text("rps-max", max.toFixed(1) + " /s");
+        text("rps-max", "peak " + max.toFixed(1) + " /s");
         document.getElementById("latency").innerHTML = m.latency_svg;
+        var rowsEl = document.getElementById("routes-rows"); if (rowsEl) rowsEl.innerHTML = m.routes_html;
       }).catch(function () {});
     };
     tick(); setInterval(tick, 2000);
@@ -47,5 +48,31 @@
       rows.insertBefore(tr, rows.firstChild);
       while (rows.children.length > 200) rows.removeChild(rows.lastChild);
     });
+  }
+  // Confirm destructive forms (without JS they simply submit). Delegated,
+  // since live panels replace their forms.
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target;
+    if (f.matches && f.matches("form[data-confirm]") && !window.confirm(f.getAttribute("data-confirm"))) ev.preventDefault();
+  });
+  // Server-rendered panels marked data-live are refreshed in place from the
+  // same page, so hit counts, users and keys move without a reload. A panel
+  // being edited (focus inside, an open editor) is left alone.
+  var panels = document.querySelectorAll("[data-live][id]");
+  if (panels.length && window.DOMParser) {
+    var busy = function (el) { return el.contains(document.activeElement) || el.querySelector("details[open]"); };
+    var refresh = function () {
+      var url = new URL(location.href); url.searchParams.delete("flash"); url.searchParams.delete("error");
+      fetch(url.toString(), { headers: H }).then(function (r) { return r.ok ? r.text() : null; }).then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        panels.forEach(function (el) {
+          var fresh = doc.getElementById(el.id);
+          if (fresh && !busy(el) && fresh.innerHTML !== el.innerHTML) el.innerHTML = fresh.innerHTML;
+        });
+        var clock = doc.getElementById("clock"); if (clock) text("clock", clock.textContent);
+      }).catch(function () {});
+    };
+    setInterval(refresh, 2000);
   }
 })();

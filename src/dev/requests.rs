@@ -169,3 +169,47 @@ async fn token_lineage(
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no token {jti} in the lineage index")))
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    // Paused time: the runtime jumps to the keep-alive's timer as soon as the
+    // stream is idle, so this neither waits 15 s nor depends on timing.
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_stream_sends_keep_alive_comments() {
+        let journal = Journal::with_capacity(10);
+        let mut body = live(&journal, |_| true)
+            .into_response()
+            .into_body()
+            .into_data_stream();
+        for _ in 0..2 {
+            let chunk = body.next().await.unwrap().unwrap();
+            let text = String::from_utf8_lossy(&chunk);
+            assert!(
+                text.starts_with(':'),
+                "a comment line, not an event: {text:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_fell_behind_the_backlog_ends() {
+        let journal = Journal::with_capacity(10);
+        let mut body = live(&journal, |_| true)
+            .into_response()
+            .into_body()
+            .into_data_stream();
+        for i in 0..=crate::journal::STREAM_BACKLOG {
+            journal.record(
+                crate::journal::tests::entry(&format!("r{i}"), None),
+                Vec::new(),
+            );
+        }
+        assert_eq!(journal.backlog(), crate::journal::STREAM_BACKLOG);
+        assert!(body.next().await.is_none(), "a lagging stream ends");
+    }
+}

@@ -22,6 +22,26 @@ use crate::state::AppState;
 /// The header the dashboard's scripts send, so its requests can be hidden.
 pub const DASHBOARD_HEADER: &str = "x-mock-dashboard";
 
+/// Longest path kept, in bytes: the journal is bounded by its entry count,
+/// so an entry must be bounded too (hyper alone lets a path run to hundreds
+/// of kilobytes, and a thousand of those would be hundreds of megabytes).
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// Longest request id or method kept, in bytes (both may come from the client).
+const MAX_ID_BYTES: usize = 128;
+
+/// `text` cut to at most `max` bytes on a character boundary, marked with `…`.
+fn bounded(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Layer that journals every request.
 #[derive(Clone)]
 pub struct JournalLayer {
@@ -89,15 +109,17 @@ where
             || path.starts_with("/ui/")
             || request.headers().contains_key(DASHBOARD_HEADER);
         let entry = Entry {
-            id: request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned(),
+            id: bounded(
+                request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default(),
+                MAX_ID_BYTES,
+            ),
             time: crate::store::rfc3339(self.app.clock.now()),
-            method: request.method().as_str().to_owned(),
-            path: path.to_owned(),
+            method: bounded(request.method().as_str(), MAX_ID_BYTES),
+            path: bounded(path, MAX_PATH_BYTES),
             route: request
                 .extensions()
                 .get::<MatchedPath>()
@@ -185,5 +207,19 @@ where
             finish(this.app, pending, status, unmatched);
         }
         Poll::Ready(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_on_a_character_boundary_within_the_bound() {
+        assert_eq!(bounded("/health", MAX_PATH_BYTES), "/health");
+        let long = format!("/{}", "é".repeat(MAX_PATH_BYTES));
+        let cut = bounded(&long, MAX_PATH_BYTES);
+        assert!(cut.len() <= MAX_PATH_BYTES, "{}", cut.len());
+        assert!(cut.ends_with('…') && cut.starts_with("/é"));
     }
 }

@@ -3,8 +3,10 @@
 //! with JavaScript off (server-rendered tables, HTML forms with
 //! Post/Redirect/Get); `dashboard.js` only adds live updates.
 
-mod actions;
+mod faults;
+mod forms;
 mod pages;
+mod users;
 
 pub mod login;
 
@@ -27,19 +29,27 @@ pub fn router(app: &AppState) -> Router<AppState> {
         .route("/ui/overview.json", get(pages::overview_json))
         .route("/ui/requests", get(pages::requests))
         .route("/ui/requests/stream", get(pages::requests_stream))
-        .route("/ui/users", get(pages::users).post(actions::add_user))
-        .route("/ui/users/reset", post(actions::reset_users))
+        .route("/ui/users", get(users::page).post(users::add))
+        .route("/ui/users/reset", post(users::reset))
+        .route("/ui/users/{id}", post(users::edit))
+        .route("/ui/users/{id}/disable", post(users::disable))
+        .route("/ui/users/{id}/delete", post(users::delete))
         .route(
             "/ui/debugger",
             get(pages::debugger).post(pages::debug_token),
         )
-        .route("/ui/system", get(pages::system))
-        .route("/ui/clock/advance", post(actions::clock_advance))
-        .route("/ui/clock/freeze", post(actions::clock_freeze))
-        .route("/ui/clock/reset", post(actions::clock_reset))
-        .route("/ui/keys/rotate", post(actions::rotate_key))
-        .route("/ui/keys/retire", post(actions::retire_key))
-        .route("/ui/key", post(actions::remember_key))
+        .route("/ui/faults", get(faults::page).post(faults::add_rule))
+        .route("/ui/faults/clear", post(faults::clear_rules))
+        .route("/ui/faults/global", post(faults::set_global))
+        .route("/ui/faults/{id}/delete", post(faults::remove_rule))
+        // The page's first name, kept so old links and bookmarks still land.
+        .route("/ui/system", get(|| async { Redirect::to("/ui/faults") }))
+        .route("/ui/clock/advance", post(faults::clock_advance))
+        .route("/ui/clock/freeze", post(faults::clock_freeze))
+        .route("/ui/clock/reset", post(faults::clock_reset))
+        .route("/ui/keys/rotate", post(faults::rotate_key))
+        .route("/ui/keys/retire", post(faults::retire_key))
+        .route("/ui/key", post(faults::remember_key))
         .route("/ui/assets/dashboard.css", get(css))
         .route("/ui/assets/dashboard.js", get(js))
         .route_layer(middleware::from_fn_with_state(
@@ -72,6 +82,14 @@ async fn js() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../assets/ui/dashboard.js"),
+    )
+}
+
+/// Back to the faults-and-keys page, where the key can be given.
+fn refused(what: &str) -> Response {
+    forms::failed(
+        "/ui/faults",
+        &format!("DEV_API_KEY needed for {what}: enter it below"),
     )
 }
 

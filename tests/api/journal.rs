@@ -203,6 +203,97 @@ async fn the_stream_sends_an_event_for_a_request_made_after_subscribing() {
 }
 
 #[tokio::test]
+async fn a_long_path_is_journaled_cut_to_its_bound() {
+    let app = spawn_app().await;
+    let long = format!("/{}", "a".repeat(5000));
+    assert_eq!(app.get(&long).await.status(), 404);
+    let list = entries(&app, "").await;
+    let path = list[0]["path"].as_str().unwrap();
+    assert!(path.len() <= 1024, "{} bytes", path.len());
+    assert!(path.starts_with("/aaaa") && path.ends_with('…'), "{path}");
+}
+
+/// Reads the raw socket until `needle` was read (or the time is up).
+async fn read_until(socket: &mut tokio::net::TcpStream, needle: &[u8]) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, socket.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
+            _ => return seen,
+        }
+        // Only the new bytes (and the needle's length before them) are
+        // searched: the stream is a megabyte or more.
+        let from = seen.len().saturating_sub(buf.len() + needle.len());
+        if seen[from..].windows(needle.len()).any(|w| w == needle) {
+            return seen;
+        }
+    }
+}
+
+// A raw socket with a small receive buffer is a client that does not read:
+// reqwest would drain the stream into its own buffers. The server must end
+// the stream of a client that fell more than the backlog behind, hold no
+// more than the backlog for it meanwhile, and go on answering everyone else.
+#[tokio::test]
+async fn a_stream_client_that_does_not_read_is_dropped_not_buffered() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut slow = socket.connect(addr).await.unwrap();
+    slow.write_all(b"GET /api/dev/requests/stream HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let head = read_until(&mut slow, b"\r\n\r\n").await;
+    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 200"));
+
+    // Until the socket buffers are full the server keeps writing; from then
+    // on entries queue for the stalled stream, up to the backlog and no more.
+    let backlog = mock_auth_server::journal::STREAM_BACKLOG;
+    // Long paths make big events, so the sockets fill after hundreds of
+    // requests rather than ten thousand.
+    let long = format!("/{}", "x".repeat(1000));
+    let mut sent = 0;
+    while app.state.journal.backlog() < backlog {
+        assert!(sent < 100_000, "the stream never stalled");
+        let batch = (0..100).map(|_| app.get(&long));
+        futures_util::future::join_all(batch).await;
+        sent += 100;
+    }
+    for _ in 0..3 {
+        let batch = (0..100).map(|_| app.get("/health"));
+        for response in futures_util::future::join_all(batch).await {
+            assert_eq!(response.status(), 200, "the server goes on answering");
+        }
+        assert_eq!(
+            app.state.journal.backlog(),
+            backlog,
+            "bounded by the backlog"
+        );
+    }
+
+    // Reading now gets what the sockets held, then the chunked body's end.
+    let rest = read_until(&mut slow, b"\r\n0\r\n\r\n").await;
+    assert!(
+        rest.ends_with(b"\r\n0\r\n\r\n"),
+        "the stream ended ({} bytes read after {sent} requests, ending {:?})",
+        rest.len(),
+        String::from_utf8_lossy(&rest[rest.len().saturating_sub(120)..])
+    );
+    let mut fresh = app.get("/api/dev/requests/stream").await;
+    app.get("/health").await;
+    assert!(
+        read_stream_until(&mut fresh, "/health")
+            .await
+            .contains("event: request")
+    );
+}
+
+#[tokio::test]
 async fn the_stream_ends_when_the_server_shuts_down() {
     let app = spawn_app().await;
     let mut stream = app.get("/api/dev/requests/stream").await;

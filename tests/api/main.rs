@@ -3,6 +3,7 @@
 
 mod auth;
 mod catalogue;
+mod dashboard;
 mod dev_control;
 mod dev_observability;
 mod docs;
