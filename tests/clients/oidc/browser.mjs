@@ -26,6 +26,7 @@ const bundle = readFileSync(join(here, "node_modules/oidc-client-ts/dist/browser
 const files = {
   "/": ["text/html", readFileSync(join(here, "app/index.html"))],
   "/callback.html": ["text/html", readFileSync(join(here, "app/callback.html"))],
+  "/silent.html": ["text/html", readFileSync(join(here, "app/silent.html"))],
   "/oidc-client-ts.min.js": ["text/javascript", bundle],
 };
 let APP = "";
@@ -37,7 +38,11 @@ const server = createServer((req, res) => {
       client_id: "demo-spa",
       redirect_uri: `${APP}/callback.html`,
       post_logout_redirect_uri: `${APP}/`,
+      silent_redirect_uri: `${APP}/silent.html`,
       scope: "openid profile email roles",
+      // The profile then comes from /oauth2/userinfo (a CORS request from
+      // the page's origin), not only from the ID token.
+      loadUserInfo: true,
     };
     res.writeHead(200, { "content-type": "text/javascript" });
     res.end(`window.OIDC_SETTINGS = ${JSON.stringify(settings)};`);
@@ -116,7 +121,23 @@ await check("oidc-client-ts: signinRedirect through the login page, profile show
     const profile = JSON.parse(await page.$eval("#profile", (el) => el.textContent));
     assert(profile.sub === "test-user-123" && profile.email === "alice@example.com", JSON.stringify(profile));
     assert(profile.name === "Alice Johnson" && profile.roles?.includes("admin"), JSON.stringify(profile));
+    assert(requested.some((u) => u === `${BASE}/oauth2/userinfo`), "userinfo was not called");
     await page.screenshot({ path: `${SHOTS}/spa-signed-in.png` });
+    // Silent renewal, both ways oidc-client-ts has: with the refresh token
+    // it holds (a CORS POST to the token endpoint), then, with no user
+    // stored, prompt=none in a hidden iframe, let through by the session
+    // cookie (SameSite=Lax: the app and the server are same-site).
+    const renewed = await page.evaluate(async () => {
+      const first = (await window.auth.getUser()).access_token;
+      const refreshed = await window.auth.signinSilent();
+      await window.auth.removeUser();
+      const framed = await window.auth.signinSilent();
+      return { first, refreshed: refreshed.access_token, framed: framed.profile.sub, stored: (await window.auth.getUser())?.profile.sub };
+    });
+    assert(renewed.refreshed && renewed.refreshed !== renewed.first, "the refresh did not give a new access token");
+    assert(renewed.framed === "test-user-123" && renewed.stored === "test-user-123", JSON.stringify(renewed));
+    assert(requested.some((u) => u.startsWith(`${BASE}/oauth2/authorize?`) && new URL(u).searchParams.get("prompt") === "none"),
+      "no prompt=none authorization (the iframe)");
     await Promise.all([page.waitForNavigation(), page.click("#signout")]);
     await page.waitForFunction(() => document.getElementById("status")?.textContent === "signed out", { timeout: 15000 });
     assert(requested.some((u) => u.startsWith(`${BASE}/oauth2/logout?`)), "the logout endpoint was not visited");
@@ -161,6 +182,8 @@ await check("login page: a wrong password is shown on the page", async () => {
     const alert = await page.$eval("[role=alert]", (el) => el.textContent);
     assert(/wrong email or password/i.test(alert), alert);
     assert(await page.$eval("#email", (el) => el.value) === "alice@example.com", "email not kept");
+    const focused = await page.evaluate(() => document.activeElement?.id);
+    assert(focused === "password", `focus after a wrong password: ${focused}`);
     await page.screenshot({ path: `${SHOTS}/wrong-password.png`, fullPage: true });
   } finally { await close(); }
 });
@@ -227,6 +250,8 @@ await check("login page: bad extra-claims JSON is shown on the page, not a 500",
     const alert = await page.$eval("details.extra [role=alert]", (el) => el.textContent);
     assert(/not valid JSON/i.test(alert), alert);
     assert((await page.$eval("#extra_claims_choose", (el) => el.value)) === '{"tenant": acme', "typed text lost");
+    const focused = await page.evaluate(() => document.activeElement?.id);
+    assert(focused === "extra_claims_choose", `focus after bad claims: ${focused}`);
     await page.screenshot({ path: `${SHOTS}/bad-claims.png`, fullPage: true });
   } finally { await close(); }
 });

@@ -142,5 +142,29 @@ await check(`${SUITE}: RP-initiated logout ends the session`, async () => {
   assert(new URL(none.url).searchParams.get("error") === "login_required", `prompt=none after logout: ${none.url}`);
 });
 
+if (STRICT) {
+  await check(`${SUITE}: a wrong secret is invalid_client (401, WWW-Authenticate: Basic)`, async () => {
+    const wrong = await client.discovery(new URL(BASE), "backend", "wrong", client.ClientSecretBasic("wrong"), insecure);
+    let refused = null;
+    try { await client.clientCredentialsGrant(wrong); } catch (error) { refused = error; }
+    assert(refused?.status === 401, `status ${refused?.status ?? "accepted"}`);
+    const challenge = refused.response?.headers.get("www-authenticate") ?? "";
+    assert(/^basic/i.test(challenge), `WWW-Authenticate: ${challenge}`);
+    const body = await refused.response.json();
+    assert(body.error === "invalid_client", JSON.stringify(body));
+  });
+
+  await check(`${SUITE}: an unregistered redirect URI is a page, never redirected`, async () => {
+    const url = client.buildAuthorizationUrl(spa, {
+      redirect_uri: `${app.base}/elsewhere`, scope: "openid",
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: "S256",
+    });
+    const before = app.hits.length;
+    const got = await new Browser().follow(url.href);
+    assert(got.response.status === 400 && /text\/html/.test(got.response.headers.get("content-type")), `status ${got.response.status}`);
+    assert(app.hits.length === before, "the app was redirected to");
+  });
+}
+
 app.close();
 finish(SUITE);
