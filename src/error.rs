@@ -200,10 +200,13 @@ impl IntoResponse for ApiError {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             if status == StatusCode::UNAUTHORIZED {
-                let challenge = if *basic {
-                    r#"Basic realm="mock-auth-server""#
-                } else {
-                    r#"Bearer error="invalid_token""#
+                // RFC 6750 3.1: `invalid_token` names a presented access
+                // token; a client that failed to authenticate in the body
+                // presented none, so it gets the plain challenge.
+                let challenge = match (*basic, *error) {
+                    (true, _) => r#"Basic realm="mock-auth-server""#,
+                    (false, "invalid_token") => r#"Bearer error="invalid_token""#,
+                    (false, _) => "Bearer",
                 };
                 headers.insert(
                     header::WWW_AUTHENTICATE,

@@ -60,7 +60,7 @@ struct UserRow {
 struct LoginPage<'a> {
     css: &'a str,
     client_id: &'a str,
-    scopes: String,
+    scopes: &'a [String],
     users: Vec<UserRow>,
     hidden: &'a [(String, String)],
     email: String,
@@ -116,7 +116,7 @@ pub fn page(
     let page = LoginPage {
         css: CSS,
         client_id: &req.client.id,
-        scopes: req.scope.join(" "),
+        scopes: &req.scope,
         users: rows,
         hidden: &req.carried,
         email: error.as_ref().map_or_else(
@@ -127,7 +127,9 @@ pub fn page(
             .as_ref()
             .map(|e| e.extra_claims.clone())
             .unwrap_or_default(),
-        focus_email: login_error.is_some() || (!any_focus && hint.is_some()),
+        // After a wrong password the email is kept and the password field
+        // takes the focus (it is the one to retype).
+        focus_email: error.is_none() && !any_focus && hint.is_some(),
         login_error,
         claims_error,
     };

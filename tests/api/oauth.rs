@@ -648,3 +648,36 @@ fn a_clients_file_that_does_not_parse_names_the_setting_and_the_entry() {
     );
     let _ = std::fs::remove_file(dir);
 }
+
+// openid-client reads the challenge of a 401 before its body: a client that
+// authenticated in the form body presented no access token, so RFC 6750's
+// `error="invalid_token"` would send it looking for a bad token it never
+// had. Basic keeps its own challenge; userinfo keeps `invalid_token`.
+#[tokio::test]
+async fn invalid_client_without_basic_is_a_plain_bearer_challenge() {
+    let app = spawn_app().await;
+    let public = post_form(
+        &app,
+        "/oauth2/token",
+        &[("grant_type", "client_credentials"), ("client_id", "x")],
+    )
+    .await;
+    assert_eq!(public.status(), 401);
+    assert_eq!(public.headers()["www-authenticate"], "Bearer");
+    let body: Value = public.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    let info = app
+        .client
+        .get(app.url("/oauth2/userinfo"))
+        .header("authorization", "Bearer not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 401);
+    assert!(
+        info.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains(r#"error="invalid_token""#)
+    );
+}
