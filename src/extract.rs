@@ -92,6 +92,16 @@ fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "Body is not valid JSON: {syntax}"
         )));
     }
+    // JSON Schema's integers include whole floats (`5.0`); serde's do not.
+    if let Some(value) = error
+        .as_ref()
+        .filter(|error| error.contains("invalid type: floating point"))
+        .and_then(|_| crate::validation::whole_floats_as_integers(bytes))
+        && let Ok(parsed) = serde_path_to_error::deserialize::<_, T>(value)
+        && is_object
+    {
+        return Ok(parsed);
+    }
     match error {
         Some(error) if is_object => Err(ApiError::Validation(error)),
         _ => Err(ApiError::Validation(

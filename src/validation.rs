@@ -61,6 +61,35 @@ pub fn password(raw: &str) -> Result<String, ApiError> {
     Ok(raw.to_owned())
 }
 
+/// 2^53: every integer below it has an exact `f64`.
+const MAX_EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
+
+/// The JSON value of `bytes` with every whole float that fits an integer
+/// (`4953.0`) written as that integer, or `None` when there is none. JSON
+/// Schema counts `4953.0` as an integer, serde's integer fields do not.
+pub fn whole_floats_as_integers(bytes: &[u8]) -> Option<serde_json::Value> {
+    fn fix(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(number) => {
+                let Some(float) = number.as_f64().filter(|_| number.is_f64()) else {
+                    return false;
+                };
+                // Below 2^53 a float is the integer it was written as; past
+                // it, it may be the rounding of a larger integer literal
+                // (serde_json reads one that fits no integer type as a float).
+                let integer = (float.fract() == 0.0 && float.abs() < MAX_EXACT_FLOAT)
+                    .then(|| serde_json::Number::from(float as i64));
+                integer.map(|n| *number = n).is_some()
+            }
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |any, v| fix(v) | any),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |any, v| fix(v) | any),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    fix(&mut value).then_some(value)
+}
+
 /// Trims a display name and checks it has 1 to 100 characters.
 pub fn name(raw: &str) -> Result<String, ApiError> {
     let name = raw.trim();
@@ -114,6 +143,22 @@ mod tests {
         // 24 three-byte characters are 72 bytes; 25 are 75.
         assert!(password(&"€".repeat(24)).is_ok());
         assert!(password(&"€".repeat(25)).is_err());
+    }
+
+    #[test]
+    fn whole_floats_become_integers_and_nothing_else_changes() {
+        let fixed = whole_floats_as_integers(br#"{"a": 4953.0, "b": [-2.0, 1.5], "c": "7.0"}"#);
+        assert_eq!(
+            fixed,
+            Some(serde_json::json!({"a": 4953, "b": [-2, 1.5], "c": "7.0"}))
+        );
+        assert_eq!(whole_floats_as_integers(br#"{"a": 1, "b": 0.5}"#), None);
+        assert_eq!(whole_floats_as_integers(b"{\"a\": 1e300}"), None);
+        // An integer literal too large for i64 must stay refused, not rounded.
+        assert_eq!(
+            whole_floats_as_integers(b"{\"a\": -9223372036854775809}"),
+            None
+        );
     }
 
     #[test]

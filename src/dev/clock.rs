@@ -22,10 +22,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"advance_seconds": 1860}))]
 pub struct ClockChange {
-    /// Move the clock by this many seconds (may be negative).
+    /// Move the clock by this many seconds (may be negative), at most 100 years.
+    #[schema(minimum = -3153600000_i64, maximum = 3153600000_i64)]
     pub advance_seconds: Option<i64>,
-    /// Set the clock to this RFC 3339 time.
-    #[schema(example = "2026-11-25T10:00:00Z")]
+    /// Set the clock to this RFC 3339 time (the pattern is a subset: days
+    /// past the 28th are accepted too).
+    #[schema(
+        example = "2026-11-25T10:00:00Z",
+        pattern = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+    )]
     pub set: Option<String>,
     /// Stop (`true`) or restart (`false`) the clock.
     pub freeze: Option<bool>,

@@ -40,12 +40,18 @@ pub struct RequestQuery {
     /// The route template (e.g. `/api/auth/login`), or the path of an unmatched request.
     pub route: Option<String>,
     /// The status answered.
+    #[param(minimum = 0, maximum = 65535)]
     pub status: Option<u16>,
     /// The user (`sub`).
     pub user: Option<String>,
-    /// Only requests at or after this RFC 3339 time.
+    /// Only requests at or after this RFC 3339 time (empty: no filter). The
+    /// pattern is a subset: days past the 28th parse too.
+    #[param(
+        pattern = r"^(?:[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]))?$"
+    )]
     pub since: Option<String>,
     /// At most this many (default 100).
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     pub limit: Option<usize>,
     /// `true` leaves out the dashboard's own requests.
     pub hide_dashboard: Option<bool>,
@@ -81,6 +87,49 @@ pub struct RequestList {
     pub requests: Vec<Arc<Entry>>,
 }
 
+/// One event of `GET /api/dev/requests/stream`, as OpenAPI 3.1 describes a
+/// `text/event-stream` item: `event: request` and, in `data`, the journal
+/// entry as JSON.
+pub struct RequestEvent;
+
+impl utoipa::PartialSchema for RequestEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let event = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["request"]))
+            .description(Some("Always `request`"));
+        let data = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The journal entry, as JSON"))
+            .content_media_type("application/json")
+            .content_schema(Some(utoipa::openapi::Ref::from_schema_name(
+                <Entry as utoipa::ToSchema>::name(),
+            )));
+        ObjectBuilder::new()
+            .property("event", event)
+            .property("data", data)
+            .required("event")
+            .required("data")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RequestEvent {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            <Entry as utoipa::ToSchema>::name().into(),
+            <Entry as utoipa::PartialSchema>::schema(),
+        ));
+        <Entry as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// The journal, newest first (dev).
 ///
 /// Never holds a password, a secret, a whole token or an `Authorization`
@@ -112,7 +161,7 @@ async fn clear_requests(State(app): State<AppState>) -> StatusCode {
 /// A client that falls more than a few hundred events behind is dropped
 /// rather than buffered; the stream ends when the server shuts down.
 #[utoipa::path(get, path = "/api/dev/requests/stream", tag = "dev",
-    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = String)))]
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = RequestEvent)))]
 async fn stream_requests(
     State(app): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[schema(example = json!({"refresh_reuse": "revoke-family"}))]
 pub struct Settings {
     /// `reject` or `revoke-family`.
+    #[schema(pattern = "^(?:reject|revoke-family)$")]
     pub refresh_reuse: Option<String>,
 }
 

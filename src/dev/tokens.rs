@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// What to make. Everything optional but a user or a sub.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"user": "alice@example.com", "type": "access", "expires_in": -60}))]
+#[schema(as = DevTokenRequest, example = json!({"user": "alice@example.com", "type": "access", "expires_in": -60}))]
 pub struct TokenRequest {
     /// A user's id or email (their claims are used).
     pub user: Option<String>,
@@ -34,6 +34,7 @@ pub struct TokenRequest {
     pub sub: Option<String>,
     /// `access` (default), `refresh` or `id`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(?:access|refresh|id)$")]
     pub token_type: Option<String>,
     /// Seconds until `exp` (negative: already expired).
     pub expires_in: Option<i64>,
@@ -48,11 +49,15 @@ pub struct TokenRequest {
     /// `aud`.
     pub audience: Option<String>,
     /// Header `alg` (default: the algorithm of the token type).
-    #[schema(example = "HS256")]
+    #[schema(
+        example = "HS256",
+        pattern = "^(?:HS256|HS384|HS512|RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|EdDSA)$"
+    )]
     pub alg: Option<String>,
     /// Header `kid` instead of the key's own.
     pub kid: Option<String>,
     /// `server` (default), `foreign` (a key never published) or `none`.
+    #[schema(pattern = "^(?:server|foreign|none)$")]
     pub sign: Option<String>,
 }
 

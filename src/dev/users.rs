@@ -81,11 +81,18 @@ pub fn check_claims(claims: &Map<String, Value>) -> ApiResult<()> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "dana@example.com", "password": "password123", "name": "Dana", "roles": ["admin"], "claims": {"tenant": "acme"}}))]
 pub struct NewUser {
-    /// Email (unique).
+    /// Email (unique); the rules and pattern of `POST /api/auth/register`.
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}){0,2}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?){1,4}[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub email: String,
-    /// Password (bcrypt-hashed).
+    /// Password (bcrypt-hashed), 8 to 72 bytes.
+    #[schema(min_length = 8, max_length = 72)]
     pub password: String,
-    /// Display name.
+    /// Display name, 1 to 100 characters after trimming.
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: String,
     /// Roles (default `["user"]`).
     pub roles: Option<Vec<String>>,
@@ -100,7 +107,10 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"disabled": true}))]
 pub struct UserPatch {
-    /// Display name.
+    /// Display name, 1 to 100 characters after trimming.
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: Option<String>,
     /// Roles.
     pub roles: Option<Vec<String>>,
@@ -108,7 +118,8 @@ pub struct UserPatch {
     pub claims: Option<Map<String, Value>>,
     /// Email verified.
     pub email_verified: Option<bool>,
-    /// New password.
+    /// New password, 8 to 72 bytes.
+    #[schema(min_length = 8, max_length = 72)]
     pub password: Option<String>,
     /// A disabled user's login and tokens get `user_disabled`.
     pub disabled: Option<bool>,
@@ -216,12 +227,15 @@ async fn delete_user(State(app): State<AppState>, Path(id): Path<String>) -> Api
 #[schema(example = json!({"count": 1000, "seed": 42}))]
 pub struct GenerateRequest {
     /// 1 to 100000.
+    #[schema(minimum = 1, maximum = 100000)]
     pub count: u64,
-    /// Their one password (default `password123`).
+    /// Their one password (default `password123`), 8 to 72 bytes.
+    #[schema(min_length = 8, max_length = 72)]
     pub password: Option<String>,
     /// Their roles (default `["user"]`).
     pub roles: Option<Vec<String>>,
-    /// Email domain (default `example.com`).
+    /// Email domain (default `example.com`): a dot and no `@`.
+    #[schema(pattern = r"^[^@]*\.[^@]*$")]
     pub domain: Option<String>,
     /// The same seed gives the same users.
     pub seed: Option<u64>,

@@ -25,6 +25,7 @@ const DELAY_KNOB: &str = "Fault injection: hold the response this many milliseco
 /// "Try it out" can set them), their 422, and the panic catcher's 500; a 408
 /// where a body can be sent too slowly.
 pub fn describe_middleware(document: &mut OpenApi) {
+    super::rules::add_cross_field_rules(document);
     let knobs: Vec<RefOr<Parameter>> = FAULT_KNOBS
         .iter()
         .map(|(name, place, min, max, description)| {
@@ -55,6 +56,7 @@ pub fn describe_middleware(document: &mut OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            let json_body = takes_json(operation);
             let responses = &mut operation.responses.responses;
             let mut add = |status: &str, description: &str| {
                 responses
@@ -72,12 +74,31 @@ pub fn describe_middleware(document: &mut OpenApi) {
                     "`bad_request`: the request did not complete within 75 s",
                 );
             }
+            // What the JSON body extractor answers before any handler runs.
+            if json_body {
+                add("400", "`bad_request`: the body is not valid JSON");
+                add(
+                    "413",
+                    "`payload_too_large`: the body is over MAX_BODY_BYTES",
+                );
+                add(
+                    "415",
+                    "`unsupported_media_type`: the body is not application/json",
+                );
+            }
             if TOKEN_FAULT_ROUTES.contains(&path.as_str()) {
                 add_token_fault_params(operation);
             }
             add_error_examples(path, operation);
         }
     }
+}
+
+/// Whether the operation's body is JSON (read by `crate::extract::Json`).
+fn takes_json(operation: &Operation) -> bool {
+    operation.request_body.as_ref().is_some_and(
+        |body| matches!(body, RefOr::T(body) if body.content.contains_key("application/json")),
+    )
 }
 
 /// Routes that take `X-Mock-Token-Fault` / `mock_token_fault` (issue 11).

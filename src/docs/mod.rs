@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::state::AppState;
 
 mod middleware;
+mod rules;
 
 pub use middleware::describe_middleware;
 

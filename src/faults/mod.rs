@@ -177,17 +177,17 @@ impl GlobalKnobs {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GlobalPatch {
-    /// Lower bound of the random delay, 0 to 60000.
-    #[schema(example = 50)]
+    /// Lower bound of the random delay, 0 to 60000 (at most `delay_max_ms`).
+    #[schema(example = 50, minimum = 0, maximum = 60000)]
     pub delay_min_ms: Option<u64>,
     /// Upper bound of the random delay, 0 to 60000.
-    #[schema(example = 200)]
+    #[schema(example = 200, minimum = 0, maximum = 60000)]
     pub delay_max_ms: Option<u64>,
     /// 0.0 to 1.0.
-    #[schema(example = 0.1)]
+    #[schema(example = 0.1, minimum = 0.0, maximum = 1.0)]
     pub error_rate: Option<f64>,
     /// 400 to 599.
-    #[schema(example = 503)]
+    #[schema(example = 503, minimum = 400, maximum = 599)]
     pub error_status: Option<u16>,
 }
 
@@ -197,11 +197,11 @@ pub struct GlobalPatch {
 pub struct RuleMatch {
     /// HTTP method, e.g. `POST` (any case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "POST")]
+    #[schema(example = "POST", pattern = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
     pub method: Option<String>,
     /// Route template as routed, e.g. `/api/auth/login` or `/api/dev/users/{id}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "/api/auth/login")]
+    #[schema(example = "/api/auth/login", pattern = "^/")]
     pub route: Option<String>,
     /// User id or email: matches the `sub` of the request's token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,14 +213,15 @@ pub struct RuleMatch {
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// What the rule matches (empty: every faulted request).
-    #[serde(default, rename = "match")]
+    #[serde(default, rename = "match", deserialize_with = "object_only")]
     pub matcher: RuleMatch,
     /// Answer with this status, 400 to 599.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = 503)]
+    #[schema(example = 503, minimum = 400, maximum = 599)]
     pub status: Option<u16>,
     /// Hold the answer this long, 0 to 60000 ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 60000)]
     pub delay_ms: Option<u64>,
     /// `Retry-After` seconds on the error (needs `status`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,17 +229,25 @@ pub struct RuleSpec {
     pub retry_after: Option<u64>,
     /// Hit at most this many requests (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = 3)]
+    #[schema(example = 3, minimum = 1)]
     pub times: Option<u64>,
     /// Let this many matching requests through first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<u64>,
     /// Chance of hitting a matching request, 0.0 to 1.0 (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub probability: Option<f64>,
     /// Close the connection with no answer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drop: bool,
+}
+
+/// A nested struct from a JSON object only: serde's derive also takes one
+/// written as an array (`"match": [null, "/x"]`), which no document shows.
+fn object_only<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<RuleMatch, D::Error> {
+    let map = serde_json::Map::deserialize(deserializer)?;
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
 }
 
 impl RuleSpec {

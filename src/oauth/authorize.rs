@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::journal::Note;
 use crate::oauth::clients::Client;
@@ -51,12 +52,54 @@ pub struct AuthzRequest {
     pub carried: Vec<(String, String)>,
 }
 
+/// The form of `POST /oauth2/authorize`: the authorization request's
+/// parameters and, from the login page, what the user chose.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct AuthorizeForm {
+    /// `code` (missing or another: an error sent back to the redirect URI).
+    response_type: Option<String>,
+    /// The client.
+    #[schema(min_length = 1)]
+    client_id: String,
+    /// Registered, or loopback without a clients file (the pattern: a loopback URL).
+    #[schema(
+        pattern = r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?(?:[/?#][!#-~]*)?$"
+    )]
+    redirect_uri: String,
+    /// openid profile email roles offline_access.
+    scope: Option<String>,
+    /// Returned as given.
+    state: Option<String>,
+    /// Put in the ID token.
+    nonce: Option<String>,
+    /// PKCE (required for public clients).
+    code_challenge: Option<String>,
+    /// `S256` or `plain` (default).
+    code_challenge_method: Option<String>,
+    /// `none` or `login`.
+    prompt: Option<String>,
+    /// Email to prefill and focus.
+    login_hint: Option<String>,
+    /// `continue` (as `user_id`), `password` (`email` and `password`) or `deny`.
+    action: Option<String>,
+    /// The user of `continue`.
+    user_id: Option<String>,
+    /// The email of `password`.
+    email: Option<String>,
+    /// The password of `password`.
+    password: Option<String>,
+    /// Extra claims for this login's tokens: a JSON object, read when
+    /// `action` is given.
+    extra_claims: Option<String>,
+}
+
 /// Start an authorization (query parameters).
 #[utoipa::path(get, path = "/oauth2/authorize", tag = "oauth",
     params(
-        ("response_type" = String, Query, description = "`code`"),
-        ("client_id" = String, Query, description = "The client"),
-        ("redirect_uri" = String, Query, description = "Registered, or loopback without a clients file"),
+        ("response_type" = Option<String>, Query, description = "`code` (missing or another: an error sent back to the redirect URI)"),
+        ("client_id" = String, Query, min_length = 1, description = "The client"),
+        ("redirect_uri" = String, Query, pattern = r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?(?:[/?#][!#-~]*)?$", description = "Registered, or loopback without a clients file (the pattern: a loopback URL)"),
         ("scope" = Option<String>, Query, description = "openid profile email roles offline_access"),
         ("state" = Option<String>, Query, description = "Returned as given"),
         ("nonce" = Option<String>, Query, description = "Put in the ID token"),
@@ -84,12 +127,15 @@ pub async fn authorize_get(
 
 /// Start an authorization (form body), or submit the login page.
 #[utoipa::path(post, path = "/oauth2/authorize", tag = "oauth",
-    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+    request_body(content = AuthorizeForm, content_type = "application/x-www-form-urlencoded",
         description = "The parameters of GET, plus the login page's `action` (`continue`, `password`, `deny`), `user_id`, `email`, `password`, `extra_claims`"),
     responses(
         (status = 200, description = "The login page", content_type = "text/html"),
         (status = 302, description = "Back to the redirect URI with `code` or `error`"),
-        (status = 400, description = "Invalid client or redirect URI, or bad extra claims (a page)", content_type = "text/html"),
+        (status = 400, description = "Invalid client or redirect URI, or bad extra claims (a page); a body that is not a form is `invalid_request`", content(
+            ("text/html"),
+            (crate::error::ErrorBody = "application/json"),
+        )),
         (status = 401, description = "Wrong email or password (the page again)", content_type = "text/html"),
     ))]
 pub async fn authorize_post(

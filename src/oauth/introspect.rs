@@ -20,6 +20,7 @@ use crate::state::AppState;
 #[allow(dead_code)]
 pub struct TokenParam {
     /// The token.
+    #[schema(min_length = 1)]
     token: String,
     /// `access_token` or `refresh_token` (a hint only).
     token_type_hint: Option<String>,

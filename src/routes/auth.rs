@@ -33,13 +33,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[schema(example = json!({"email": "new.user@example.com", "password": "password123", "name": "New User"}))]
 pub struct RegisterRequest {
     /// Email; trimmed and lowercased, one `@`, a domain with a dot, at most 254 chars.
+    /// The pattern is the ASCII subset of what the server accepts (unquoted
+    /// local part of up to three dot-separated atoms, two to five domain
+    /// labels), with the whitespace Rust's `trim` removes allowed around it.
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}){0,2}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?){1,4}[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub email: String,
     /// 8 to 72 **bytes** of UTF-8 (bcrypt ignores bytes past 72, so longer
     /// is refused rather than truncated). The schema's lengths count
     /// characters: a non-ASCII password is measured in bytes by the server.
     #[schema(min_length = 8, max_length = 72)]
     pub password: String,
-    /// 1 to 100 characters after trimming.
+    /// 1 to 100 characters after trimming: the pattern counts from the
+    /// first to the last character that is not Unicode white space.
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: String,
 }
 
@@ -47,7 +57,11 @@ pub struct RegisterRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"email": "alice@example.com", "password": "password123"}))]
 pub struct LoginRequest {
-    /// Email, compared case-insensitively.
+    /// Email, compared case-insensitively; anything but white space
+    /// (an unknown email is the same 401 as a wrong password).
+    #[schema(
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub email: String,
     /// Password (not empty).
     #[schema(min_length = 1)]
@@ -57,8 +71,12 @@ pub struct LoginRequest {
 /// Body of `POST /api/auth/refresh` and `POST /api/auth/logout`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {
-    /// A refresh token from login, register or a previous refresh (not empty).
-    #[schema(min_length = 1)]
+    /// A refresh token from login, register or a previous refresh (not
+    /// empty once trimmed).
+    #[schema(
+        min_length = 1,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub refresh_token: String,
 }
 

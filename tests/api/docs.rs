@@ -7,7 +7,8 @@ use crate::helpers::spawn_app;
 
 /// Every operation with the statuses its handler can give; the middleware's
 /// own (422 for a bad fault value, 500 for a caught panic, 408 for a body
-/// sent too slowly) are added by `with_middleware_statuses`.
+/// sent too slowly, and 400, 413, 415 for a JSON body) are added by
+/// `with_middleware_statuses`.
 const OPERATIONS: [(&str, &str, &[&str]); 43] = [
     ("/health", "get", &["200"]),
     ("/metrics", "get", &["200"]),
@@ -85,6 +86,11 @@ fn with_middleware_statuses(
     );
     if method == "post" && !bodiless {
         all.push("408");
+    }
+    // The JSON body extractor's own answers, before any handler runs.
+    let json_body = path.starts_with("/api/") && method == "post" && !bodiless;
+    if json_body {
+        all.extend(["400", "413", "415"]);
     }
     all.sort();
     all.dedup();
