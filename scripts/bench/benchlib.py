@@ -423,15 +423,17 @@ def _part_two(runs, values):
     out.append("\n### Part II: idle fault engine, journal, fake users (issues 11 and 12)\n")
     pairs = [
         ("GET /api/auth/me, one fault rule set (matching nothing here)", "me_rule",
-         "GET /api/auth/me, no rule (me_small)", "me_small", ("within", 0.05)),
+         "GET /api/auth/me, no rule (me_small)", "me_small", 0.95),
         ("GET /api/auth/me, JOURNAL_SIZE=1000 (default; me_small)", "me_small",
-         "GET /api/auth/me, JOURNAL_SIZE=0", "me_nojournal", ("within", 0.05)),
+         "GET /api/auth/me, JOURNAL_SIZE=0", "me_nojournal", 0.95),
         (f"GET /api/auth/me, {int(fake):,} users ({int(fake) - 5:,} fake)", "me_fake",
-         "GET /api/auth/me, 10 users (me_small)", "me_small", ("within", 0.10)),
+         "GET /api/auth/me, 10 users (me_small)", "me_small", 0.9),
         (f"POST /api/auth/login, {int(fake):,} users", "login_fake",
-         "POST /api/auth/login, 10 users", "login_small", ("within", 0.10)),
+         "POST /api/auth/login, 10 users", "login_small", 0.9),
     ]
     out += _pairs_table(runs, pairs, right="reference (same run)")
+    out.append("\nThese targets are one-sided: the setting must not slow /me or login by more than 5 % "
+               "(10 % for the store's size); a faster row is noise.")
     me_ratio = _ratio(_med(runs, "me", "rps"), _med(runs, "verify", "rps"))
     me_cpu = _ratio(_med(runs, "verify", "cpu"), _med(runs, "me", "cpu"))
     out.append(f"\nGET /api/auth/me with no rule against GET /verify, this run: {_fmt(me_ratio, 2)} "
