@@ -16,7 +16,17 @@
 //!   for `/me` on an asymmetric server). Tokens come from:
 //! - `POST /sign/{alg}`: signs a fixed set of access claims with
 //!   jsonwebtoken (`aws_lc_rs`) and answers the token (the floor for a
-//!   login's token issue, without the bcrypt).
+//!   login's token issue, without the bcrypt). jsonwebtoken parses the
+//!   PKCS#8 key again on every call, so:
+//! - `POST /sign-parsed/{alg}?n=N`: the same claims signed N times (once by
+//!   default) with the key kept parsed (aws-lc-rs, as the server's key set does):
+//!   the floor for a route that issues N tokens (a code exchange with
+//!   `openid`: access, refresh and ID token).
+//! - `POST /login/{alg}`: one bcrypt verification at cost 4 on the blocking
+//!   pool, then an access and a refresh token signed with the kept-parsed
+//!   key (the floor for `/api/auth/login` on an asymmetric server).
+//! - `GET /jwks`: the public keys of the three algorithms as a JWKS,
+//!   serialised once at start (the floor for `/.well-known/jwks.json`).
 //! - `POST /bcrypt/{cost}`: parses a login body and runs one bcrypt
 //!   verification at `cost` on the blocking pool (the floor for login and
 //!   register; a bcrypt hash costs what a verification does).
@@ -54,10 +64,16 @@ struct Baseline {
     hashes: HashMap<u32, String>,
     /// Per asymmetric algorithm: its signing key, public key, kid and rules.
     asymmetric: HashMap<&'static str, Asymmetric>,
+    /// The JWKS document of the asymmetric keys.
+    jwks: String,
 }
 
 /// One asymmetric algorithm's keys, made at start.
 struct Asymmetric {
+    /// The key pair kept parsed (aws-lc-rs), as the server keeps it.
+    parsed: mock_auth_server::auth::keys::SigningKey,
+    /// The JWS header, base64url-encoded once: it never changes.
+    header_b64: String,
     encoding: jsonwebtoken::EncodingKey,
     decoding: DecodingKey,
     header: jsonwebtoken::Header,
@@ -87,9 +103,14 @@ fn asymmetric(alg: Algorithm, issuer: &str) -> Result<Asymmetric, String> {
     validation.leeway = 0;
     validation.set_issuer(&[issuer]);
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    let header_b64 = serde_json::to_vec(&header)
+        .map(|json| mock_auth_server::auth::keys::b64url(&json))
+        .map_err(|e| format!("{alg:?} header: {e}"))?;
     Ok(Asymmetric {
-        encoding,
         decoding: key.decoding.clone(),
+        parsed: key,
+        header_b64,
+        encoding,
         header,
         validation,
     })
@@ -189,23 +210,101 @@ async fn verify(
     }
 }
 
-async fn sign_with(State(base): State<Arc<Baseline>>, Path(alg): Path<String>) -> Response {
-    let Some(keys) = base.asymmetric.get(alg.as_str()) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
+/// The claims of a typical access token (`type` as given), with a fresh
+/// `jti` and the current time: what every token issue has to build.
+fn claims(token_type: &str) -> serde_json::Value {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let claims = serde_json::json!({
+    serde_json::json!({
         "sub": "test-user-123", "email": "alice@example.com", "name": "Alice Johnson",
-        "roles": ["admin", "user"], "type": "access", "iat": now, "exp": now + 1800,
+        "roles": ["admin", "user"], "type": token_type, "iat": now, "exp": now + 1800,
         "jti": uuid::Uuid::now_v7().to_string(), "iss": "mock-auth-server",
-    });
-    match jsonwebtoken::encode(&keys.header, &claims, &keys.encoding) {
+    })
+}
+
+/// A compact JWS of `claims` signed with the kept-parsed key.
+fn sign_parsed(keys: &Asymmetric, claims: &serde_json::Value) -> Option<String> {
+    use mock_auth_server::auth::keys::b64url;
+    let body = b64url(&serde_json::to_vec(claims).ok()?);
+    let input = format!("{}.{body}", keys.header_b64);
+    let signature = keys.parsed.sign(input.as_bytes()).ok()?;
+    Some(format!("{input}.{}", b64url(&signature)))
+}
+
+async fn sign_with(State(base): State<Arc<Baseline>>, Path(alg): Path<String>) -> Response {
+    let Some(keys) = base.asymmetric.get(alg.as_str()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match jsonwebtoken::encode(&keys.header, &claims("access"), &keys.encoding) {
         Ok(token) => Json(serde_json::json!({ "access_token": token })).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+async fn sign_parsed_with(
+    State(base): State<Arc<Baseline>>,
+    Path(alg): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(keys) = base.asymmetric.get(alg.as_str()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let count = query
+        .as_deref()
+        .and_then(|q| q.strip_prefix("n="))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let tokens: Option<Vec<String>> = (0..count)
+        .map(|_| sign_parsed(keys, &claims("access")))
+        .collect();
+    match tokens {
+        Some(tokens) => Json(serde_json::json!({ "tokens": tokens })).into_response(),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn login_with(
+    State(base): State<Arc<Baseline>>,
+    Path(alg): Path<String>,
+    Json(body): Json<LoginBody>,
+) -> Response {
+    if !base.asymmetric.contains_key(alg.as_str()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(hash) = base.hashes.get(&4).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let ok =
+        tokio::task::spawn_blocking(move || bcrypt::verify(body.password, &hash).unwrap_or(false))
+            .await
+            .unwrap_or(false);
+    if !ok {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(keys) = base.asymmetric.get(alg.as_str()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match (
+        sign_parsed(keys, &claims("access")),
+        sign_parsed(keys, &claims("refresh")),
+    ) {
+        (Some(access), Some(refresh)) => {
+            Json(serde_json::json!({ "access_token": access, "refresh_token": refresh }))
+                .into_response()
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn jwks_document(State(base): State<Arc<Baseline>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        base.jwks.clone(),
+    )
+        .into_response()
 }
 
 async fn verify_with(
@@ -266,17 +365,26 @@ fn app(args: &Args) -> Result<Router, String> {
     for (name, alg) in ASYMMETRIC {
         asymmetric_keys.insert(name, asymmetric(alg, &args.issuer)?);
     }
+    let keys: Vec<&serde_json::Value> = ASYMMETRIC
+        .iter()
+        .filter_map(|(name, _)| asymmetric_keys.get(name).map(|k| &k.parsed.jwk))
+        .collect();
+    let jwks = serde_json::json!({ "keys": keys }).to_string();
     let state = Arc::new(Baseline {
         decoding: DecodingKey::from_secret(args.secret.as_bytes()),
         validation,
         hashes,
         asymmetric: asymmetric_keys,
+        jwks,
     });
     Ok(Router::new()
         .route("/static", get(static_json))
         .route("/verify", get(verify))
         .route("/verify/{alg}", get(verify_with))
         .route("/sign/{alg}", post(sign_with))
+        .route("/sign-parsed/{alg}", post(sign_parsed_with))
+        .route("/login/{alg}", post(login_with))
+        .route("/jwks", get(jwks_document))
         .route("/bcrypt/{cost}", post(bcrypt_verify))
         .with_state(state))
 }

@@ -3,6 +3,11 @@
 # baseline (examples/baseline.rs) over loopback with wrk, interleaving their
 # runs (ours, baseline, ours, ...), and prints Markdown tables of medians and
 # of ratios to the baseline. BENCHMARKS.md holds the latest full run.
+# Part II (issues 9 to 12) adds: login, /me and token issue at RS256, ES256
+# and EdDSA, JWKS, the OAuth token endpoint (client credentials and the code
+# exchange) against the npm oauth2-mock-server as a peer in the same run,
+# 100,000 fake users, /me with an idle fault rule and with the journal off,
+# the journal's memory, and the crypto backends per operation (bench/crypto).
 #
 # Usage: scripts/bench.sh [--smoke] [--no-build]
 #   --smoke     about a second per scenario and small stores: proves the suite
@@ -51,6 +56,10 @@ if [ "$MODE" = smoke ]; then
   FILL_MID=500
   FILL_BIG=2000
   STARTUPS=3
+  CODES=3000
+  CRYPTO_MILLIS=60
+  CRYPTO_REPS=1
+  MEMORY_TOTAL=10000
 else
   DURATION=${BENCH_DURATION:-5}
   REPS=${BENCH_REPS:-5}
@@ -60,6 +69,13 @@ else
   FILL_MID=10000
   FILL_BIG=100000
   STARTUPS=11
+  # The RS256 exchange signs three tokens (access, refresh, ID): about 1,000
+  # a second on two cores, so 9,500 codes outlast a 5 s run. The server
+  # keeps codes in a map it sweeps past 10,000 entries: stay under it.
+  CODES=9500
+  CRYPTO_MILLIS=1000
+  CRYPTO_REPS=$REPS
+  MEMORY_TOTAL=100000
 fi
 CONNS=${BENCH_CONNS:-64}
 DELAY_CONNS=${BENCH_DELAY_CONNS:-1000}
@@ -67,6 +83,19 @@ THREADS=${BENCH_THREADS:-2}
 LUA=$ROOT/scripts/bench/bench.lua
 PY=$ROOT/scripts/bench/benchlib.py
 LOGIN_BODY='{"email":"alice@example.com","password":"password123"}'
+FORM=application/x-www-form-urlencoded
+# client_secret_post of a confidential client: any secret is accepted
+# without a clients file, and the peer takes the same body.
+CC_BODY='grant_type=client_credentials&client_id=bench-backend&client_secret=bench-secret'
+# The peer answers any code (it checks none), with an ID token as we do.
+PEER_CODE_BODY='grant_type=authorization_code&client_id=bench-spa&code=any&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=openid'
+DEV_TOKEN_BODY='{"user":"alice@example.com"}'
+FAKE_USERS=100000
+ALGS=(RS256 ES256 EdDSA)
+declare -A ALG_SERVER=([RS256]=ours_rs [ES256]=ours_es [EdDSA]=ours_ed)
+PEER_VERSION=9.3.0
+PEER_DIR=$ROOT/target/bench/peer
+KEYS_DIR=$ROOT/target/bench/crypto-keys
 
 OUT_DIR=$ROOT/target/bench
 mkdir -p "$OUT_DIR"
@@ -101,6 +130,25 @@ fail() {
 
 ensure_apt wrk
 command -v curl >/dev/null || ensure_apt curl
+command -v openssl >/dev/null || ensure_apt openssl
+command -v npm >/dev/null || ensure_apt nodejs npm
+# The peer, pinned, installed once into target/ (a fresh clone installs it).
+if [ ! -f "$PEER_DIR/node_modules/oauth2-mock-server/package.json" ] ||
+  ! grep -q "\"version\": \"$PEER_VERSION\"" "$PEER_DIR/node_modules/oauth2-mock-server/package.json"; then
+  mkdir -p "$PEER_DIR"
+  echo "installing oauth2-mock-server@$PEER_VERSION into ${PEER_DIR#"$ROOT"/}" >&2
+  npm install --prefix "$PEER_DIR" --no-audit --no-fund --silent "oauth2-mock-server@$PEER_VERSION" >&2
+fi
+# Keys of the crypto measurement, made once (PKCS#8 and SPKI PEM).
+if [ ! -f "$KEYS_DIR/ed25519.pub.pem" ]; then
+  mkdir -p "$KEYS_DIR"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KEYS_DIR/rs256.pem" 2>/dev/null
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS_DIR/es256.pem"
+  openssl genpkey -algorithm ED25519 -out "$KEYS_DIR/ed25519.pem"
+  for key in rs256 es256 ed25519; do
+    openssl pkey -in "$KEYS_DIR/$key.pem" -pubout -out "$KEYS_DIR/$key.pub.pem"
+  done
+fi
 # 1,000 connections need 1,000 descriptors in wrk and in the server.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" -lt $((DELAY_CONNS + 100)) ]; then
@@ -108,12 +156,21 @@ if [ "$(ulimit -n)" -lt $((DELAY_CONNS + 100)) ]; then
   exit 1
 fi
 
+CRYPTO_FEATURES=(rust_crypto aws_lc_rs)
 if [ "$BUILD" = 1 ]; then
   cargo build --release --quiet --bin mock-auth-server --example baseline
+  # Its own package (jsonwebtoken's backends exclude each other), built
+  # once per backend into the server's target directory, whose dependency
+  # builds it shares.
+  for feature in "${CRYPTO_FEATURES[@]}"; do
+    CARGO_TARGET_DIR=$ROOT/target cargo build --release --quiet \
+      --manifest-path bench/crypto/Cargo.toml --features "$feature"
+    cp "$ROOT/target/release/crypto-bench" "$OUT_DIR/crypto-bench-$feature"
+  done
 fi
 SERVER_BIN=$ROOT/target/release/mock-auth-server
 BASELINE_BIN=$ROOT/target/release/examples/baseline
-for bin in "$SERVER_BIN" "$BASELINE_BIN"; do
+for bin in "$SERVER_BIN" "$BASELINE_BIN" "$OUT_DIR/crypto-bench-rust_crypto" "$OUT_DIR/crypto-bench-aws_lc_rs"; do
   [ -x "$bin" ] || { echo "bench.sh: $bin is missing (drop --no-build)" >&2; exit 1; }
 done
 
@@ -260,6 +317,21 @@ for ((i = 0; i < STARTUPS; i++)); do
     fail "startup of the baseline"
 done
 
+# ----------------------------------------------------------------- crypto ---
+
+# Microseconds per signature and verification, per backend; the backends'
+# runs alternate like the servers' do.
+echo "crypto: ${CRYPTO_REPS} run(s) per backend, ${CRYPTO_MILLIS} ms per figure" >&2
+for ((rep = 1; rep <= CRYPTO_REPS; rep++)); do
+  for feature in "${CRYPTO_FEATURES[@]}"; do
+    if ! output=$("$OUT_DIR/crypto-bench-$feature" --keys "$KEYS_DIR" --millis "$CRYPTO_MILLIS" 2>&1); then
+      fail "crypto ($feature): $(tail -n 1 <<<"$output")"
+      continue
+    fi
+    awk -F'\t' '$1 == "crypto" { printf "crypto\t%s/%s/%s\t%s\n", $2, $3, $4, $5 }' <<<"$output" >>"$RESULTS"
+  done
+done
+
 # ---------------------------------------------------------------- servers ---
 
 start base "$BASELINE_BIN" --port 0
@@ -268,6 +340,15 @@ start ours10 "$SERVER_BIN" --port 0 --bcrypt-cost 10
 start small "$SERVER_BIN" --port 0
 start mid "$SERVER_BIN" --port 0
 start big "$SERVER_BIN" --port 0
+for alg in "${ALGS[@]}"; do
+  start "${ALG_SERVER[$alg]}" JWT_ALGORITHM="$alg" "$SERVER_BIN" --port 0
+done
+# Each differs from "small" by one setting: the journal off, one fault rule
+# that matches nothing /me does, 100,000 fake users.
+start nojournal JOURNAL_SIZE=0 "$SERVER_BIN" --port 0
+start rule "$SERVER_BIN" --port 0
+start fake SEED_FAKE_USERS=$FAKE_USERS "$SERVER_BIN" --port 0
+start peer PEER_DIR="$PEER_DIR" node "$ROOT/scripts/bench/peer.mjs"
 
 curl -fsS -o /dev/null "${URL[ours]}/health" || fail "first /health"
 curl -fsS -o /dev/null "${URL[base]}/static" || fail "first /static"
@@ -296,6 +377,25 @@ for size in small mid big; do
     fail "$size: fill"
   fi
 done
+
+for name in nojournal rule; do
+  python3 "$PY" fill "${URL[$name]}" "${FILL[small]}" "fill-$name" || fail "$name: fill"
+done
+curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' "${URL[rule]}/api/dev/faults" \
+  -d '{"match":{"method":"POST","route":"/api/auth/login","user":"nobody@bench.example.com"},"status":503}' ||
+  fail "rule: adding the fault rule"
+fake_total=$(curl -fsS "${URL[fake]}/api/auth/users?limit=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])') ||
+  fail "fake: users total"
+record fake_total fake "${fake_total:-0}"
+# The baseline's verify routes take a token of its own keys.
+declare -A BASE_TOKEN
+for alg in "${ALGS[@]}"; do
+  BASE_TOKEN[$alg]=$(curl -fsS -X POST "${URL[base]}/sign/$alg" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])') || fail "baseline token $alg"
+  curl -fsS -o /dev/null -H "Authorization: Bearer ${BASE_TOKEN[$alg]}" "${URL[base]}/verify/$alg" ||
+    fail "baseline verify $alg"
+done
+CODE_BODY=$(python3 "$PY" code-body)
 
 record ceiling delayed $((DELAY_CONNS * 5))
 record conns delayed "$DELAY_CONNS"
@@ -334,9 +434,54 @@ for ((rep = 1; rep <= REPS; rep++)); do
     total=$((FILL[$size] + 5))
     load "users_$size" "$rep" "$size" "/api/auth/users?limit=10&offset=$((total - 10))" "$CONNS" "$DURATION"
   done
+
+  # Part II. Asymmetric algorithms: /me, login and pure token issue
+  # (POST /api/dev/tokens: one access token, no bcrypt) against the
+  # baseline's verify, bcrypt + two signatures, and one signature routes.
+  for alg in "${ALGS[@]}"; do
+    server=${ALG_SERVER[$alg]}
+    alg_token=$(access_token "$server")
+    load "me_$alg" "$rep" "$server" /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$alg_token"
+    load "verify_$alg" "$rep" base "/verify/$alg" "$CONNS" "$DURATION" BENCH_TOKEN="${BASE_TOKEN[$alg]}"
+    load "login_$alg" "$rep" "$server" /api/auth/login "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
+    load "blogin_$alg" "$rep" base "/login/$alg" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
+    load "devtoken_$alg" "$rep" "$server" /api/dev/tokens "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$DEV_TOKEN_BODY"
+    load "sign_$alg" "$rep" base "/sign/$alg" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY=""
+    load "signp_$alg" "$rep" base "/sign-parsed/$alg" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY=""
+  done
+  load jwks "$rep" ours_rs /.well-known/jwks.json "$CONNS" "$DURATION"
+  load bjwks "$rep" base /jwks "$CONNS" "$DURATION"
+
+  # OAuth at RS256, the peer's algorithm. The codes are made just before
+  # the run (they live 60 s).
+  load cc "$rep" ours_rs /oauth2/token "$CONNS" "$DURATION" BENCH_MODE=post BENCH_CONTENT_TYPE=$FORM BENCH_BODY="$CC_BODY"
+  load peer_cc "$rep" peer /token "$CONNS" "$DURATION" BENCH_MODE=post BENCH_CONTENT_TYPE=$FORM BENCH_BODY="$CC_BODY"
+  if python3 "$PY" codes "${URL[ours_rs]}" "$CODES" >"$WORK/codes"; then
+    load code "$rep" ours_rs /oauth2/token "$CONNS" "$DURATION" BENCH_MODE=code BENCH_CONTENT_TYPE=$FORM \
+      BENCH_BODY="$CODE_BODY" BENCH_TOKENS="$WORK/codes"
+  else
+    fail "code: minting $CODES codes"
+  fi
+  load peer_code "$rep" peer /token "$CONNS" "$DURATION" BENCH_MODE=post BENCH_CONTENT_TYPE=$FORM BENCH_BODY="$PEER_CODE_BODY"
+  load signp3 "$rep" base "/sign-parsed/RS256?n=3" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY=""
+
+  # One setting changed from "small" (measured above as me_small) each.
+  load me_rule "$rep" rule /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
+  load me_nojournal "$rep" nojournal /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
+  load me_fake "$rep" fake /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"
+  load login_small "$rep" small /api/auth/login "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
+  load login_fake "$rep" fake /api/auth/login "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY="$LOGIN_BODY"
 done
 
 record rss ours_end "$(rss_bytes "${PID[ours]}")"
+python3 "$PY" check-hits "${URL[rule]}" || fail "rule: the idle rule was hit"
+
+# ----------------------------------------------------------------- memory ---
+
+# The journal's bound (issue 12): a fresh server, its own process.
+echo "journal memory: RSS after 2,000 and after $MEMORY_TOTAL requests" >&2
+(cd "$WORK" && "${clean_env[@]}" python3 "$ROOT/scripts/journal_memory.py" --bin "$SERVER_BIN" \
+  --first 2000 --total "$MEMORY_TOTAL" --results "$RESULTS" --no-check) || fail "journal memory"
 
 # ----------------------------------------------------------------- report ---
 

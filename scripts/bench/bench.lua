@@ -1,12 +1,20 @@
 -- wrk script for scripts/bench.sh: one file for every scenario, chosen by
 -- environment variables, and a done() that prints one machine-readable line.
 --
---   BENCH_MODE    get (default) | post | register | refresh
+--   BENCH_MODE    get (default) | post | register | refresh | code
 --   BENCH_TOKEN   access token: sent as "Authorization: Bearer" when set
---   BENCH_BODY    JSON body of mode post (a login)
+--   BENCH_BODY    body of mode post (a login), or of mode code up to the code
+--   BENCH_CONTENT_TYPE  of the body (default application/json; the OAuth
+--                 token endpoint takes application/x-www-form-urlencoded)
 --   BENCH_RUN_ID  makes register's emails unique across runs
---   BENCH_TOKENS  file of refresh tokens, one a line (mode refresh)
+--   BENCH_TOKENS  file of refresh tokens (mode refresh) or of authorization
+--                 codes (mode code), one a line
 --   BENCH_THREADS wrk's -t, so that each thread takes its share of the tokens
+--
+-- Mode code: the authorization-code exchange. Codes are single-use and made
+-- ahead of the run (benchlib.py codes); each request takes the next one of
+-- its thread's share and appends it to BENCH_BODY. A thread that runs out
+-- re-sends its last code, which the server refuses: a visible non-2xx.
 --
 -- Refresh rotates: the presented token is revoked and a new one comes back.
 -- So each thread keeps a queue of unused refresh tokens, seeded from the file
@@ -35,12 +43,12 @@ if token and token ~= "" then
 end
 if mode ~= "get" then
   wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/json"
   wrk.body = os.getenv("BENCH_BODY")
 end
 
 function init(_)
-  if mode == "refresh" then
+  if mode == "refresh" or mode == "code" then
     local index = 0
     for line in io.lines(os.getenv("BENCH_TOKENS")) do
       if line ~= "" then
@@ -70,6 +78,16 @@ elseif mode == "refresh" then
       head = head + 1
     end
     return wrk.format(nil, nil, nil, '{"refresh_token":"' .. last_token .. '"}')
+  end
+elseif mode == "code" then
+  local prefix = os.getenv("BENCH_BODY") or ""
+  function request()
+    if head <= tail then
+      last_token = queue[head]
+      queue[head] = nil
+      head = head + 1
+    end
+    return wrk.format(nil, nil, nil, prefix .. last_token)
   end
 end
 

@@ -4,12 +4,17 @@
 Standard library only, so a fresh machine needs nothing installed:
 
   tokens URL FIELD COUNT          log alice in COUNT times, print FIELD of each
+  codes URL COUNT                 COUNT fresh authorization codes for alice
+  code-body                       the code exchange's form body, up to the code
   fill URL COUNT PREFIX           register COUNT users concurrently (all 201)
   check-users URL TOTAL           check /api/auth/users paging and its total
+  check-hits URL                  check the server's fault rules were never hit
   startup OUT LABEL PATH CMD...   time fork -> first 200 from PATH, once
   report RESULTS MODE             print the Markdown tables from the results
 """
 
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -44,6 +49,70 @@ def tokens(url, field, count):
         if status != 200:
             sys.exit(f"login answered {status}: {body[:200]!r}")
         print(json.loads(body)[field])
+
+
+# The code flow of a public client (PKCE S256), as a single-page app does it:
+# without a clients file any client id and loopback redirect URI is accepted.
+CLIENT_ID = "bench-spa"
+REDIRECT_URI = "http://127.0.0.1:9/callback"
+VERIFIER = "bench-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
+CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
+AUTHORIZE = "/oauth2/authorize?" + urllib.parse.urlencode({
+    "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "scope": "openid",
+    "code_challenge": CHALLENGE, "code_challenge_method": "S256"})
+
+
+def code_body():
+    """Prints the exchange's form body without the code's value."""
+    print(urllib.parse.urlencode({"grant_type": "authorization_code", "client_id": CLIENT_ID,
+                                  "redirect_uri": REDIRECT_URI, "code_verifier": VERIFIER}) + "&code=")
+
+
+def _code_of(response):
+    location = response.getheader("Location") or ""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    if response.status != 302 or "code" not in query:
+        sys.exit(f"authorize answered {response.status}, Location {location[:200]!r}")
+    return query["code"][0]
+
+
+def codes(url, count, workers=4):
+    """Prints COUNT single-use codes: alice clicks "continue as" on the login
+    page once, then each code is one authorize request with her session
+    cookie, as a returning user's browser makes it."""
+    count = int(count)
+    conn = _conn(url)
+    conn.request("GET", "/api/auth/users?limit=100")
+    users = json.loads(conn.getresponse().read())["users"]
+    alice = next(u["id"] for u in users if u["email"] == EMAIL)
+    form = AUTHORIZE.split("?", 1)[1] + "&" + urllib.parse.urlencode({"action": "continue", "user_id": alice})
+    conn.request("POST", "/oauth2/authorize", form, {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+    if not cookie:
+        sys.exit(f"the login page's continue answered {response.status} with no session cookie")
+    found, lock = [_code_of(response)], threading.Lock()
+
+    def worker(n):
+        mine, conn = [], _conn(url)
+        for _ in range(n):
+            conn.request("GET", AUTHORIZE, headers={"Cookie": cookie})
+            response = conn.getresponse()
+            response.read()
+            mine.append(_code_of(response))
+        with lock:
+            found.extend(mine)
+
+    share = [(count - 1) // workers + (1 if i < (count - 1) % workers else 0) for i in range(workers)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in share]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if len(found) != count:
+        sys.exit(f"made {len(found)} codes of {count}")
+    print("\n".join(found))
 
 
 def fill(url, count, prefix, workers=24):
@@ -100,6 +169,16 @@ def check_users(url, total):
     page = json.loads(response.read())
     if response.status != 200 or len(page["users"]) != min(total, 1000):
         sys.exit(f"default users page: status {response.status}, {len(page.get('users', []))} users")
+
+
+def check_hits(url):
+    """The idle rule must have matched nothing: else /me on its server
+    measured a fault, not the engine's cost when no rule applies."""
+    conn = _conn(url)
+    conn.request("GET", "/api/dev/faults")
+    rules = json.loads(conn.getresponse().read())["rules"]
+    if len(rules) != 1 or rules[0]["hits"] != 0:
+        sys.exit(f"fault rules: {rules!r}")
 
 
 def _answers_200(port, path):
@@ -270,14 +349,133 @@ def report(path, mode):
         out.append(f"\n/me throughput at {sizes[-1][0]:,} users is {worst:.2f} of that at {sizes[0][0]:,} "
                    f"(CPU per request: {_fmt(cpu_change, 2)} times): "
                    f"target within 10 %: {_verdict(worst, lambda r: abs(1 - r) <= 0.10)}.")
+    out.extend(_part_two(runs, values))
     print("\n".join(out))
+
+
+def _goal(ratio, target):
+    """A target is a minimum ratio, or ("within", x): |1 - ratio| <= x."""
+    if target is None:
+        return "none"
+    if isinstance(target, tuple):
+        return f"within {target[1]:.0%}: {_verdict(ratio, lambda r: abs(1 - r) <= target[1])}"
+    return f">= {target:g}: {_verdict(ratio, lambda r: r >= target)}"
+
+
+def _pairs_table(runs, pairs, right="baseline"):
+    """Rows of (label, ours, reference label, reference, target), each a
+    median of ours, a median of the reference, their ratios and a verdict."""
+    out = [f"| scenario | req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | {right} | req/s | p99 ms | CPU µs/req "
+           "| ratio (req/s) | ratio (CPU) | target |",
+           "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"]
+    for label, ours, ref_label, ref, target in pairs:
+        if ours not in runs:
+            continue
+        ratio = _ratio(_med(runs, ours, "rps"), _med(runs, ref, "rps"))
+        cpu_ratio = _ratio(_med(runs, ref, "cpu"), _med(runs, ours, "cpu"))
+        bad = sum(r["non2xx"] + r["sockerr"] for r in runs.get(ours, []))
+        out.append(f"| {label} | {_fmt(_med(runs, ours, 'rps'))} | {_fmt(_med(runs, ours, 'p50'), 2)} "
+                   f"| {_fmt(_med(runs, ours, 'p99'), 2)} | {_fmt(_med(runs, ours, 'cpu'), 1)} | {bad} "
+                   f"| {ref_label} | {_fmt(_med(runs, ref, 'rps'))} | {_fmt(_med(runs, ref, 'p99'), 2)} "
+                   f"| {_fmt(_med(runs, ref, 'cpu'), 1)} | {_fmt(ratio, 2)} | {_fmt(cpu_ratio, 2)} "
+                   f"| {_goal(ratio, target)} |")
+    return out
+
+
+def _part_two(runs, values):
+    """The tables of issues 9 to 12."""
+    out = ["\n### Part II: asymmetric algorithms (issue 9)\n"]
+    pairs = []
+    for alg in ("RS256", "ES256", "EdDSA"):
+        pairs += [
+            (f"GET /api/auth/me ({alg})", f"me_{alg}", f"GET /verify/{alg}", f"verify_{alg}", 0.8),
+            (f"POST /api/auth/login ({alg}, cost 4)", f"login_{alg}",
+             f"POST /login/{alg} (bcrypt 4 + 2 signatures)", f"blogin_{alg}", 0.8),
+            (f"POST /api/dev/tokens ({alg}, one token)", f"devtoken_{alg}",
+             f"POST /sign/{alg} (jsonwebtoken)", f"sign_{alg}", 0.8),
+            (f"same ({alg})", f"devtoken_{alg}", f"POST /sign-parsed/{alg} (key kept parsed)",
+             f"signp_{alg}", None),
+        ]
+    pairs.append(("GET /.well-known/jwks.json (RS256 server)", "jwks", "GET /jwks (fixed body)", "bjwks", None))
+    out += _pairs_table(runs, pairs)
+
+    out.append("\n### Part II: OAuth token endpoint at RS256 (issue 10), baseline and peer\n")
+    pairs = [
+        ("POST /oauth2/token client_credentials", "cc", "POST /sign/RS256 (jsonwebtoken)", "sign_RS256", 0.8),
+        ("POST /oauth2/token authorization_code (openid: 3 tokens)", "code", "POST /sign/RS256 (jsonwebtoken)",
+         "sign_RS256", 0.8),
+        ("same", "code", "POST /sign-parsed/RS256?n=3 (3 signatures)", "signp3", None),
+    ]
+    out += _pairs_table(runs, pairs)
+    out.append("")
+    pairs = [
+        ("POST /oauth2/token client_credentials", "cc", "peer POST /token client_credentials", "peer_cc", 5),
+        ("POST /oauth2/token authorization_code", "code", "peer POST /token authorization_code", "peer_code", 5),
+        ("POST /api/auth/login (RS256, cost 4)", "login_RS256", "peer POST /token client_credentials",
+         "peer_cc", None),
+        ("POST /api/dev/tokens (RS256)", "devtoken_RS256", "peer POST /token client_credentials", "peer_cc", None),
+    ]
+    out += _pairs_table(runs, pairs, right="peer (oauth2-mock-server)")
+    out.append("\nThe peer is the npm `oauth2-mock-server` (RS256) on Node, in the same run; it checks neither "
+               "the client nor the code, so its code exchange is its token issue with an ID token.")
+
+    fake = values.get(("fake_total", "fake"), [0])[0]
+    out.append("\n### Part II: idle fault engine, journal, fake users (issues 11 and 12)\n")
+    pairs = [
+        ("GET /api/auth/me, one fault rule set (matching nothing here)", "me_rule",
+         "GET /api/auth/me, no rule (me_small)", "me_small", 0.95),
+        ("GET /api/auth/me, JOURNAL_SIZE=1000 (default; me_small)", "me_small",
+         "GET /api/auth/me, JOURNAL_SIZE=0", "me_nojournal", 0.95),
+        (f"GET /api/auth/me, {int(fake):,} users ({int(fake) - 5:,} fake)", "me_fake",
+         "GET /api/auth/me, 10 users (me_small)", "me_small", 0.9),
+        (f"POST /api/auth/login, {int(fake):,} users", "login_fake",
+         "POST /api/auth/login, 10 users", "login_small", 0.9),
+    ]
+    out += _pairs_table(runs, pairs, right="reference (same run)")
+    out.append("\nThese targets are one-sided: the setting must not slow /me or login by more than 5 % "
+               "(10 % for the store's size); a faster row is noise.")
+    me_ratio = _ratio(_med(runs, "me", "rps"), _med(runs, "verify", "rps"))
+    me_cpu = _ratio(_med(runs, "verify", "cpu"), _med(runs, "me", "cpu"))
+    out.append(f"\nGET /api/auth/me with no rule against GET /verify, this run: {_fmt(me_ratio, 2)} "
+               f"(CPU {_fmt(me_cpu, 2)}); Part I's run: 0.71 (CPU 0.63).")
+
+    mib = 1024 * 1024
+    first, total = values.get(("journal_rss", "first")), values.get(("journal_rss", "total"))
+    if first and total:
+        n_first = int(values[("journal_count", "first")][0])
+        n_total = int(values[("journal_count", "total")][0])
+        diff = total[0] - first[0]
+        out.append("\n| measure (JOURNAL_SIZE=1000, fresh server) | value | target |")
+        out.append("|---|---:|---|")
+        out.append(f"| resident set after {n_first:,} requests | {_fmt(first[0] / mib, 2)} MiB | |")
+        out.append(f"| resident set after {n_total:,} requests | {_fmt(total[0] / mib, 2)} MiB | |")
+        out.append(f"| growth | {_fmt(diff / 1024)} KiB | <= 2 MiB: {_verdict(diff, lambda d: d <= 2 * mib)} |")
+
+    crypto = {}
+    for (kind, key), got in values.items():
+        if kind == "crypto":
+            backend, alg, op = key.split("/")
+            crypto[(backend, alg, op)] = statistics.median(got)
+    if crypto:
+        reps = max(len(v) for (kind, _), v in values.items() if kind == "crypto")
+        out.append(f"\n### Crypto backends (bench/crypto), µs per operation, median of {reps} run(s)\n")
+        out.append("| operation | jsonwebtoken `rust_crypto` | jsonwebtoken `aws_lc_rs` | aws-lc-rs key kept parsed "
+                   "| rust_crypto / aws_lc_rs | aws_lc_rs / kept parsed |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+        for alg in ("RS256", "ES256", "EdDSA"):
+            for op in ("sign", "verify"):
+                rc, aws, kept = (crypto.get((b, alg, op)) for b in ("rust_crypto", "aws_lc_rs", "kept_parsed"))
+                out.append(f"| {alg} {op} | {_fmt(rc, 1)} | {_fmt(aws, 1)} | {_fmt(kept, 1)} "
+                           f"| {_fmt(_ratio(rc, aws), 1)} | {_fmt(_ratio(aws, kept), 1)} |")
+    return out
 
 
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     command, args = sys.argv[1], sys.argv[2:]
-    commands = {"tokens": tokens, "fill": fill, "check-users": check_users, "startup": startup, "report": report}
+    commands = {"tokens": tokens, "codes": codes, "code-body": code_body, "fill": fill, "check-users": check_users,
+                "check-hits": check_hits, "startup": startup, "report": report}
     if command not in commands:
         sys.exit(__doc__)
     commands[command](*args)

@@ -1,0 +1,27 @@
+// The benchmark's peer: the npm oauth2-mock-server (what a user would pick
+// instead of us), RS256, on loopback, port 0. Prints the same first line as
+// our server so bench.sh starts it like the others.
+//
+// Usage: PEER_DIR=target/bench/peer node scripts/bench/peer.mjs
+import { pathToFileURL } from "node:url";
+import path from "node:path";
+
+const dir = process.env.PEER_DIR;
+if (!dir) {
+  console.error("peer.mjs: PEER_DIR (where oauth2-mock-server is installed) is not set");
+  process.exit(2);
+}
+const entry = path.resolve(dir, "node_modules/oauth2-mock-server/dist/index.mjs");
+const { OAuth2Server } = await import(pathToFileURL(entry).href);
+
+const server = new OAuth2Server();
+await server.issuer.keys.generate("RS256");
+await server.start(0, "127.0.0.1");
+console.log(`listening on http://127.0.0.1:${server.address().port}`);
+
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
