@@ -321,7 +321,14 @@ fn parse_extra(text: Option<&str>) -> Result<Map<String, Value>, String> {
         return Ok(Map::new());
     };
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => Ok(map),
+        // The same rule as a user's custom claims: a claim the server sets
+        // itself would appear twice in the token and break its verifiers.
+        Ok(Value::Object(map)) => match crate::dev::users::reserved_claim(&map) {
+            Some(claim) => Err(format!(
+                "Extra claims may not set \"{claim}\": the server sets it itself."
+            )),
+            None => Ok(map),
+        },
         Ok(_) => Err("Extra claims must be a JSON object, like {\"tenant\": \"acme\"}.".into()),
         Err(e) => Err(format!("Extra claims are not valid JSON: {e}.")),
     }

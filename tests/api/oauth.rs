@@ -519,6 +519,32 @@ async fn extra_claims_of_the_login_go_into_the_tokens() {
 }
 
 #[tokio::test]
+async fn extra_claims_that_set_a_reserved_claim_are_shown_on_the_page() {
+    let app = spawn_app().await;
+    let mut params = authorize_params(&[]);
+    params.extend([
+        ("action".into(), "continue".into()),
+        ("user_id".into(), "test-user-123".into()),
+        (
+            "extra_claims".into(),
+            r#"{"email":"mallory@example.com"}"#.into(),
+        ),
+    ]);
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let page = post_form(&app, "/oauth2/authorize", &pairs).await;
+    assert_eq!(page.status(), 400);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("may not set &quot;email&quot;")
+            || html.contains("may not set &#34;email&#34;"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
     let app = spawn_app().await;
     let (query, _) = login_code(&app, "alice@example.com", &[]).await;
