@@ -67,15 +67,24 @@ async fn change_clock(
             "give one of advance_seconds, set or freeze",
         ));
     }
-    if let Some(at) = &change.set {
-        let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| ApiError::validation("set", "must be an RFC 3339 time"))?;
+    // Every value is checked before any is applied: a 422 changes nothing.
+    let set = match &change.set {
+        Some(at) => Some(
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| ApiError::validation("set", "must be an RFC 3339 time"))?,
+        ),
+        None => None,
+    };
+    if change
+        .advance_seconds
+        .is_some_and(|seconds| seconds.unsigned_abs() > 100 * 365 * 86_400)
+    {
+        return Err(ApiError::validation("advance_seconds", "at most 100 years"));
+    }
+    if let Some(at) = set {
         app.clock.set(at);
     }
     if let Some(seconds) = change.advance_seconds {
-        if seconds.unsigned_abs() > 100 * 365 * 86_400 {
-            return Err(ApiError::validation("advance_seconds", "at most 100 years"));
-        }
         app.clock.advance(seconds);
     }
     if let Some(frozen) = change.freeze {

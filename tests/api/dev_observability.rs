@@ -369,3 +369,19 @@ async fn every_dev_operation_is_404_when_off_and_needs_the_key_when_set() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_clock_change_with_one_bad_value_changes_nothing() {
+    let app = spawn_app().await;
+    let bad = app
+        .post_json(
+            "/api/dev/clock",
+            &json!({"set": "2030-01-01T00:00:00Z", "advance_seconds": i64::MAX}),
+        )
+        .await;
+    crate::helpers::assert_422_naming(bad, "advance_seconds").await;
+    let clock = json_of(app.get("/api/dev/clock").await).await;
+    assert_eq!(clock["offset_seconds"], 0, "{clock}");
+    let metrics = json_of(app.get("/api/auth/metrics").await).await;
+    assert_eq!(metrics["control_plane"]["clock_changes"], 0);
+}
