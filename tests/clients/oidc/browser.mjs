@@ -102,6 +102,13 @@ function query(page) {
   return new URL(page.url()).searchParams;
 }
 
+/** The focused element's attribute NAME once autofocus has run (Chromium
+ * applies it at the next rendering update, after DOMContentLoaded). */
+async function focusedAfterLoad(page, name, expected) {
+  await page.waitForFunction((n, e) => document.activeElement?.[n] === e, { timeout: 3000 }, name, expected).catch(() => {});
+  return page.evaluate((n) => document.activeElement?.[n], name);
+}
+
 async function clickAndWait(page, selector) {
   await Promise.all([page.waitForNavigation({ waitUntil: "domcontentloaded" }), page.click(selector)]);
 }
@@ -182,7 +189,7 @@ await check("login page: a wrong password is shown on the page", async () => {
     const alert = await page.$eval("[role=alert]", (el) => el.textContent);
     assert(/wrong email or password/i.test(alert), alert);
     assert(await page.$eval("#email", (el) => el.value) === "alice@example.com", "email not kept");
-    const focused = await page.evaluate(() => document.activeElement?.id);
+    const focused = await focusedAfterLoad(page, "id", "password");
     assert(focused === "password", `focus after a wrong password: ${focused}`);
     await page.screenshot({ path: `${SHOTS}/wrong-password.png`, fullPage: true });
   } finally { await close(); }
@@ -221,7 +228,7 @@ await check("login page: login_hint focuses that user's 'continue as'; Enter sig
   const { page, close } = await newPage();
   try {
     await page.goto(authorizeUrl({ login_hint: "bob@example.com" }), { waitUntil: "domcontentloaded" });
-    const focused = await page.evaluate(() => document.activeElement?.value);
+    const focused = await focusedAfterLoad(page, "value", "test-user-456");
     assert(focused === "test-user-456", `focused: ${focused}`);
     assert(await page.$eval("#email", (el) => el.value) === "bob@example.com", "not prefilled");
     await Promise.all([page.waitForNavigation({ waitUntil: "domcontentloaded" }), page.keyboard.press("Enter")]);
@@ -250,7 +257,7 @@ await check("login page: bad extra-claims JSON is shown on the page, not a 500",
     const alert = await page.$eval("details.extra [role=alert]", (el) => el.textContent);
     assert(/not valid JSON/i.test(alert), alert);
     assert((await page.$eval("#extra_claims_choose", (el) => el.value)) === '{"tenant": acme', "typed text lost");
-    const focused = await page.evaluate(() => document.activeElement?.id);
+    const focused = await focusedAfterLoad(page, "id", "extra_claims_choose");
     assert(focused === "extra_claims_choose", `focus after bad claims: ${focused}`);
     await page.screenshot({ path: `${SHOTS}/bad-claims.png`, fullPage: true });
   } finally { await close(); }
