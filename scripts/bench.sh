@@ -13,7 +13,7 @@
 #   --smoke     about a second per scenario and small stores: proves the suite
 #               still works (CI runs it); asserts no timing, only that every
 #               scenario ran and mostly got 2xx answers.
-#   --no-build  use the binaries already in target/release.
+#   --no-build  use the binaries already in target/release and target/bench.
 # Environment overrides: BENCH_DURATION (seconds per run), BENCH_REPS,
 # BENCH_CONNS (64), BENCH_DELAY_CONNS (1000), BENCH_THREADS (wrk's -t, 2).
 #
@@ -34,7 +34,7 @@ for arg in "$@"; do
     --smoke) MODE=smoke ;;
     --no-build) BUILD=0 ;;
     -h | --help)
-      sed -n '2,20p' "$0"
+      sed -n '2,22p' "$0"
       exit 0
       ;;
     *)
