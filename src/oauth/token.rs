@@ -232,7 +232,8 @@ pub async fn issue_for_user(ctx: &Ctx<'_>, login: Login<'_>) -> ApiResult<TokenR
     ctx.note.user(&login.user.id);
     ctx.note.issued(&pair.access);
     ctx.note.issued(&pair.refresh);
-    app.revoked.record_family(
+    crate::routes::auth::track_family(
+        app,
         ctx.note.snapshot().parent.as_deref(),
         &[(&pair.access).into(), (&pair.refresh).into()],
     );

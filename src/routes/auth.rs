@@ -112,7 +112,8 @@ async fn token_pair(
     note.user(&user.id);
     note.issued(&pair.access);
     note.issued(&pair.refresh);
-    app.revoked.record_family(
+    track_family(
+        app,
         note.snapshot().parent.as_deref(),
         &[(&pair.access).into(), (&pair.refresh).into()],
     );
@@ -280,6 +281,17 @@ async fn consume_refresh_token(
         return Err(ApiError::UserDisabled);
     }
     Ok(user)
+}
+
+/// Records tokens issued together in their refresh family, only while the
+/// policy is `revoke-family`: with `reject` no family is ever read, and
+/// tracking each login's family for the refresh token's 7 days would grow
+/// the server by every login. Tokens issued under `reject` belong to no
+/// family after a switch (documented in the README).
+pub fn track_family(app: &AppState, parent: Option<&str>, issued: &[crate::journal::IssuedToken]) {
+    if app.dev.refresh_reuse() == crate::config::RefreshReuse::RevokeFamily {
+        app.revoked.record_family(parent, issued);
+    }
 }
 
 /// With `REFRESH_REUSE=revoke-family`, a reused refresh token takes its
