@@ -31,8 +31,14 @@ use crate::config::Config;
 /// the traffic.
 pub const STREAM_BACKLOG: usize = 256;
 
-/// Tokens remembered per journal entry of capacity.
-const LINEAGE_FACTOR: usize = 10;
+/// Tokens remembered per journal entry of capacity. A login or refresh
+/// issues two, so two per entry keeps the lineage of the tokens of a
+/// journal full of logins (a code exchange with `openid` issues three: the
+/// oldest ID tokens go first). The contract's ceiling is ten, which would
+/// hold the tokens of requests long gone from the journal at ~1 KiB each
+/// and grow the server past issue 12's 2 MiB between 2,000 and 100,000
+/// requests.
+const LINEAGE_FACTOR: usize = 2;
 
 /// One request as the journal keeps it (section 11 of the contract).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
