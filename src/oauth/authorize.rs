@@ -64,7 +64,7 @@ pub struct AuthorizeForm {
     client_id: String,
     /// Registered, or loopback without a clients file (the pattern: a loopback URL).
     #[schema(
-        pattern = r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?(?:[/?#][!#-~]*)?$"
+        pattern = r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:[/?#][!#-~]*)?$"
     )]
     redirect_uri: String,
     /// openid profile email roles offline_access.
@@ -99,7 +99,7 @@ pub struct AuthorizeForm {
     params(
         ("response_type" = Option<String>, Query, description = "`code` (missing or another: an error sent back to the redirect URI)"),
         ("client_id" = String, Query, min_length = 1, description = "The client"),
-        ("redirect_uri" = String, Query, pattern = r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?(?:[/?#][!#-~]*)?$", description = "Registered, or loopback without a clients file (the pattern: a loopback URL)"),
+        ("redirect_uri" = String, Query, pattern = r"^http://(?:localhost|127\.0\.0\.1|\[::1\])(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:[/?#][!#-~]*)?$", description = "Registered, or loopback without a clients file (the pattern: a loopback URL)"),
         ("scope" = Option<String>, Query, description = "openid profile email roles offline_access"),
         ("state" = Option<String>, Query, description = "Returned as given"),
         ("nonce" = Option<String>, Query, description = "Put in the ID token"),

@@ -13,7 +13,7 @@ use crate::ui::login;
 /// End the session and go back to the application.
 #[utoipa::path(get, path = "/oauth2/logout", tag = "oauth",
     params(
-        ("post_logout_redirect_uri" = Option<String>, Query, pattern = r"^(?:http://(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?(?:[/?#][!#-~]*)?)?$", description = "Registered (or loopback without a clients file; the pattern: a loopback URL)"),
+        ("post_logout_redirect_uri" = Option<String>, Query, pattern = r"^(?:http://(?:localhost|127\.0\.0\.1|\[::1\])(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:[/?#][!#-~]*)?)?$", description = "Registered (or loopback without a clients file; the pattern: a loopback URL)"),
         ("state" = Option<String>, Query, description = "Returned as given"),
         ("client_id" = Option<String>, Query, description = "The client"),
         ("id_token_hint" = Option<String>, Query, description = "An ID token of ours (its aud names the client)"),
