@@ -2,7 +2,7 @@
 """RSS of the server after 2,000 and after 100,000 requests (JOURNAL_SIZE=1000).
 
 Issue 12's bound: once the journal's ring (JOURNAL_SIZE entries) and the
-lineage index (10 x JOURNAL_SIZE tokens) are full, more requests must not
+lineage index (2 x JOURNAL_SIZE tokens) are full, more requests must not
 grow the server. One request in five is a login (two tokens into the lineage
 index, so its bound is reached too), the rest GET /health. Usage:
 
