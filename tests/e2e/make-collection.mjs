@@ -1599,11 +1599,17 @@ pm.test("204", function () {
     pm.response.to.have.status(204);
 });`,
     }),
-    req("Metrics: the control plane's actions", "GET", "/api/auth/metrics", {
+    req("Metrics: the control plane's actions (Prometheus)", "GET", "/metrics", {
       test: `
 pm.test("the actions of this folder are counted", function () {
     pm.response.to.have.status(200);
-    const c = pm.response.json().control_plane;
+    // Only at /metrics: the JSON metrics object keeps Part I's keys.
+    const c = {};
+    const re = /^mock_auth_control_plane_actions_total\\{action="([a-z_]+)"\\} (\\d+)$/;
+    pm.response.text().split("\\n").forEach(function (line) {
+        const m = line.match(re);
+        if (m) { c[m[1]] = Number(m[2]); }
+    });
     pm.expect(c.clock_changes).to.be.at.least(4);
     pm.expect(c.tokens_minted).to.be.at.least(2);
     pm.expect(c.token_faults).to.be.at.least(1);
