@@ -15,6 +15,7 @@ use crate::auth::keys::KeyInfo;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::faults::{GlobalKnobs, GlobalPatch, MAX_DELAY_MS, RuleMatch, RuleSpec, RuleView};
+use crate::metrics::control::Action;
 use crate::state::AppState;
 
 const PAGE: &str = "/ui/faults";
@@ -197,6 +198,7 @@ pub async fn add_rule(State(app): State<AppState>, headers: HeaderMap, body: Byt
         rule_spec(&app, &form).and_then(|spec| app.faults.add(spec).map_err(|e| message(&e)));
     match added {
         Ok(rule) => {
+            app.metrics.count(Action::FaultRuleAdded);
             tracing::info!(rule = rule.id, "fault rule added from the dashboard");
             done(PAGE, &format!("Added rule {}", rule.id))
         }
@@ -214,6 +216,8 @@ pub async fn remove_rule(
         return super::refused("fault rules");
     }
     if id.parse::<u64>().is_ok_and(|id| app.faults.remove(id)) {
+        app.metrics.count(Action::FaultRuleRemoved);
+        tracing::info!(rule = %id, "fault rule removed from the dashboard");
         done(PAGE, &format!("Removed rule {id}"))
     } else {
         failed(PAGE, &format!("No fault rule with id {id}"))
@@ -226,6 +230,8 @@ pub async fn clear_rules(State(app): State<AppState>, headers: HeaderMap) -> Res
         return super::refused("fault rules");
     }
     app.faults.clear();
+    app.metrics.count(Action::FaultRuleRemoved);
+    tracing::info!("fault rules cleared from the dashboard");
     done(PAGE, "Removed every fault rule")
 }
 
@@ -248,6 +254,7 @@ pub async fn set_global(State(app): State<AppState>, headers: HeaderMap, body: B
     let set = patch.and_then(|patch| app.faults.set_global(&patch).map_err(|e| message(&e)));
     match set {
         Ok(knobs) => {
+            app.metrics.count(Action::GlobalKnobsChange);
             tracing::info!(?knobs, "global fault knobs changed from the dashboard");
             done(PAGE, "Global knobs saved")
         }
@@ -277,6 +284,8 @@ pub async fn clock_advance(
         (Ok(None), Ok(None)) => return failed(PAGE, "minutes: a number of minutes is needed"),
     };
     app.clock.advance(seconds);
+    app.metrics.count(Action::ClockChange);
+    tracing::info!(seconds, "clock changed from the dashboard");
     done(
         PAGE,
         &format!("Clock moved {seconds:+} s, now {}", app.clock.view().now),
@@ -294,6 +303,8 @@ pub async fn clock_freeze(
     }
     let frozen = Fields::parse(&body).checked("frozen");
     app.clock.freeze(frozen);
+    app.metrics.count(Action::ClockChange);
+    tracing::info!(frozen, "clock changed from the dashboard");
     done(
         PAGE,
         if frozen {
@@ -310,6 +321,8 @@ pub async fn clock_reset(State(app): State<AppState>, headers: HeaderMap) -> Res
         return super::refused("the clock");
     }
     app.clock.reset();
+    app.metrics.count(Action::ClockChange);
+    tracing::info!("clock back to real time from the dashboard");
     done(PAGE, "Clock back to real time")
 }
 
@@ -319,7 +332,11 @@ pub async fn rotate_key(State(app): State<AppState>, headers: HeaderMap) -> Resp
         return super::refused("keys");
     }
     match app.keys().rotate().await {
-        Ok(key) => done(PAGE, &format!("New signing key {}", key.kid)),
+        Ok(key) => {
+            app.metrics.count(Action::KeyRotation);
+            tracing::info!(kid = %key.kid, "signing key rotated from the dashboard");
+            done(PAGE, &format!("New signing key {}", key.kid))
+        }
         Err(error) => failed(PAGE, &message(&error)),
     }
 }
@@ -332,7 +349,11 @@ pub async fn retire_key(State(app): State<AppState>, headers: HeaderMap, body: B
     let form = Fields::parse(&body);
     let kid = form.text("kid");
     match app.keys().retire(kid).await {
-        Ok(()) => done(PAGE, &format!("Retired {kid}")),
+        Ok(()) => {
+            app.metrics.count(Action::KeyRetirement);
+            tracing::info!(%kid, "signing key retired from the dashboard");
+            done(PAGE, &format!("Retired {kid}"))
+        }
         Err(error) => failed(PAGE, &message(&error)),
     }
 }

@@ -18,6 +18,7 @@ use crate::auth::passwords;
 use crate::dev::users::check_claims;
 use crate::error::ApiError;
 use crate::extract::Query;
+use crate::metrics::control::Action;
 use crate::state::AppState;
 use crate::store::{User, rfc3339};
 use crate::validation;
@@ -187,7 +188,11 @@ pub async fn add(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -
         disabled: false,
     });
     match added {
-        Ok(_) => done(PAGE, &format!("Added {email}")),
+        Ok(user) => {
+            app.metrics.count(Action::UserCreated);
+            tracing::info!(user = %user.id, "dev user created from the dashboard");
+            done(PAGE, &format!("Added {email}"))
+        }
         Err(error) => failed(PAGE, &error.to_string()),
     }
 }
@@ -218,7 +223,11 @@ pub async fn edit(
         return failed(PAGE, &format!("{}: {problem}", old.email));
     }
     match app.users.replace(user) {
-        Ok(user) => done(PAGE, &format!("Saved {}", user.email)),
+        Ok(user) => {
+            app.metrics.count(Action::UserChanged);
+            tracing::info!(user = %user.id, "dev user changed from the dashboard");
+            done(PAGE, &format!("Saved {}", user.email))
+        }
         Err(error) => failed(PAGE, &error.to_string()),
     }
 }
@@ -239,7 +248,12 @@ pub async fn disable(
     let disabled = Fields::parse(&body).checked("disabled");
     let mut user = (*old).clone();
     user.disabled = disabled;
-    match app.users.replace(user) {
+    let replaced = app.users.replace(user);
+    if let Ok(user) = &replaced {
+        app.metrics.count(Action::UserChanged);
+        tracing::info!(user = %user.id, disabled, "dev user changed from the dashboard");
+    }
+    match replaced {
         Ok(user) if disabled => done(
             PAGE,
             &format!(
@@ -262,7 +276,11 @@ pub async fn delete(
         return super::refused("deleting users");
     }
     match app.users.remove(&id) {
-        Some(user) => done(PAGE, &format!("Deleted {}", user.email)),
+        Some(user) => {
+            app.metrics.count(Action::UserDeleted);
+            tracing::info!(user = %user.id, "dev user deleted from the dashboard");
+            done(PAGE, &format!("Deleted {}", user.email))
+        }
         None => failed(PAGE, &format!("No user with id {id}")),
     }
 }

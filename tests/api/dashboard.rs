@@ -490,3 +490,49 @@ async fn every_page_is_server_rendered_html() {
         .unwrap();
     assert_eq!(old.headers()["location"], "/ui/faults");
 }
+
+/// A control-plane counter, read off the Prometheus text.
+async fn control_count(app: &TestApp, action: &str) -> u64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let prefix = format!("mock_auth_control_plane_actions_total{{action=\"{action}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{prefix} not in:\n{text}"))
+}
+
+#[tokio::test]
+async fn the_dashboards_actions_are_counted_like_the_apis() {
+    let app = spawn_app().await;
+    let fields = [
+        ("email", "counted@example.com"),
+        ("password", "a-long-password"),
+    ];
+    location(&post_form(&app, "/ui/users", &fields).await, "/ui/users");
+    let user = app
+        .state
+        .users
+        .find_by_email("counted@example.com")
+        .unwrap();
+    let disable = format!("/ui/users/{}/disable", user.id);
+    post_form(&app, &disable, &[("disabled", "true")]).await;
+    post_form(&app, &format!("/ui/users/{}/delete", user.id), &[]).await;
+    post_form(&app, "/ui/clock/advance", &[("minutes", "1")]).await;
+    post_form(&app, "/ui/clock/reset", &[]).await;
+    let rule = [("route", "/api/auth/login"), ("status", "503")];
+    location(&post_form(&app, "/ui/faults", &rule).await, "/ui/faults");
+    post_form(&app, "/ui/faults/clear", &[]).await;
+    post_form(&app, "/ui/keys/rotate", &[]).await;
+
+    for (action, expected) in [
+        ("users_created", 1),
+        ("users_changed", 1),
+        ("users_deleted", 1),
+        ("clock_changes", 2),
+        ("fault_rules_added", 1),
+        ("fault_rules_removed", 1),
+        ("key_rotations", 1),
+    ] {
+        assert_eq!(control_count(&app, action).await, expected, "{action}");
+    }
+}
