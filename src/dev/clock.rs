@@ -7,9 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::clock::ClockView;
+use crate::dev::actions::{self, ClockMove, Via};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
-use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -81,28 +81,17 @@ async fn change_clock(
     {
         return Err(ApiError::validation("advance_seconds", "at most 100 years"));
     }
-    if let Some(at) = set {
-        app.clock.set(at);
-    }
-    if let Some(seconds) = change.advance_seconds {
-        app.clock.advance(seconds);
-    }
-    if let Some(frozen) = change.freeze {
-        app.clock.freeze(frozen);
-    }
-    let view = app.clock.view();
-    app.metrics.count(Action::ClockChange);
-    tracing::info!(now = %view.now, offset = view.offset_seconds, frozen = view.frozen, "clock changed");
-    Ok(Json(view))
+    let change = ClockMove {
+        set,
+        advance_seconds: change.advance_seconds,
+        freeze: change.freeze,
+    };
+    Ok(Json(actions::move_clock(&app, change, Via::Api)))
 }
 
 /// Back to real time, running.
 #[utoipa::path(delete, path = "/api/dev/clock", tag = "dev",
     responses((status = 200, description = "The clock, real time again", body = ClockView)))]
 async fn reset_clock(State(app): State<AppState>) -> Json<ClockView> {
-    app.clock.reset();
-    let view = app.clock.view();
-    app.metrics.count(Action::ClockChange);
-    tracing::info!(now = %view.now, "clock back to real time");
-    Json(view)
+    Json(actions::reset_clock(&app, Via::Api))
 }

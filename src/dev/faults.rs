@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::dev::actions::{self, Via};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::faults::{GlobalKnobs, GlobalPatch, RuleSpec, RuleView};
-use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -42,17 +42,9 @@ pub struct RuleList {
     ))]
 async fn add_rule(
     State(app): State<AppState>,
-    Json(mut spec): Json<RuleSpec>,
+    Json(spec): Json<RuleSpec>,
 ) -> ApiResult<(StatusCode, Json<RuleView>)> {
-    // A user given by email matches by its id (the `sub` of its tokens).
-    if let Some(user) = &spec.matcher.user
-        && let Ok(found) = crate::dev::tokens::find_user(&app, user)
-    {
-        spec.matcher.user = Some(found.id.to_string());
-    }
-    let rule = app.faults.add(spec)?;
-    app.metrics.count(Action::FaultRuleAdded);
-    tracing::info!(rule = rule.id, "fault rule added");
+    let rule = actions::add_rule(&app, spec, Via::Api)?;
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
@@ -69,9 +61,7 @@ async fn list_rules(State(app): State<AppState>) -> Json<RuleList> {
 #[utoipa::path(delete, path = "/api/dev/faults", tag = "dev",
     responses((status = 204, description = "Removed")))]
 async fn clear_rules(State(app): State<AppState>) -> StatusCode {
-    app.faults.clear();
-    app.metrics.count(Action::FaultRuleRemoved);
-    tracing::info!("fault rules cleared");
+    actions::clear_rules(&app, Via::Api);
     StatusCode::NO_CONTENT
 }
 
@@ -83,10 +73,7 @@ async fn clear_rules(State(app): State<AppState>) -> StatusCode {
         (status = 404, description = "`not_found`", body = ErrorBody),
     ))]
 async fn remove_rule(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let found = id.parse::<u64>().is_ok_and(|id| app.faults.remove(id));
-    if found {
-        app.metrics.count(Action::FaultRuleRemoved);
-        tracing::info!(rule = %id, "fault rule removed");
+    if actions::remove_rule(&app, &id, Via::Api) {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("No fault rule with id {id}")))
@@ -111,8 +98,5 @@ async fn put_global(
     State(app): State<AppState>,
     Json(patch): Json<GlobalPatch>,
 ) -> ApiResult<Json<GlobalKnobs>> {
-    let knobs = app.faults.set_global(&patch)?;
-    app.metrics.count(Action::GlobalKnobsChange);
-    tracing::info!(?knobs, "global fault knobs changed");
-    Ok(Json(knobs))
+    Ok(Json(actions::set_global(&app, &patch, Via::Api)?))
 }

@@ -8,9 +8,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::keys::KeyInfo;
+use crate::dev::actions::{self, Via};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Json;
-use crate::metrics::control::Action;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -40,9 +40,7 @@ pub struct KeyList {
 #[utoipa::path(post, path = "/api/dev/keys/rotate", tag = "dev",
     responses((status = 201, description = "The new key", body = Rotated)))]
 async fn rotate(State(app): State<AppState>) -> ApiResult<(StatusCode, Json<Rotated>)> {
-    let key = app.keys().rotate().await?;
-    app.metrics.count(Action::KeyRotation);
-    tracing::info!(kid = %key.kid, "signing key rotated");
+    let key = actions::rotate_key(&app, Via::Api).await?;
     Ok((
         StatusCode::CREATED,
         Json(Rotated {
@@ -69,8 +67,6 @@ async fn list(State(app): State<AppState>) -> ApiResult<Json<KeyList>> {
         (status = 422, description = "The current key: rotate first", body = ErrorBody),
     ))]
 async fn retire(State(app): State<AppState>, Path(kid): Path<String>) -> ApiResult<StatusCode> {
-    app.keys().retire(&kid).await?;
-    app.metrics.count(Action::KeyRetirement);
-    tracing::info!(%kid, "signing key retired");
+    actions::retire_key(&app, &kid, Via::Api).await?;
     Ok(StatusCode::NO_CONTENT)
 }

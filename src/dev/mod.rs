@@ -10,6 +10,7 @@ use crate::config::{Config, RefreshReuse};
 use crate::state::AppState;
 
 pub mod access;
+pub mod actions;
 pub mod catalogue;
 pub mod clock;
 pub mod faults;

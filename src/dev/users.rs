@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::passwords;
+use crate::dev::actions::{self, Via};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::metrics::control::Action;
@@ -142,22 +143,24 @@ async fn create_user(
     let claims = new.claims.unwrap_or_default();
     check_claims(&claims)?;
     let password_hash = passwords::hash(password, app.config.bcrypt_cost).await?;
-    let user = app.users.insert(User {
-        id: format!("user-{}", uuid::Uuid::new_v4()).into(),
-        email: email.into(),
-        name,
-        roles: new
-            .roles
-            .map(Arc::from)
-            .unwrap_or_else(|| app.users.default_roles()),
-        created_at: app.clock.now(),
-        password_hash,
-        claims: Arc::new(claims),
-        email_verified: new.email_verified.unwrap_or(true),
-        disabled: false,
-    })?;
-    app.metrics.count(Action::UserCreated);
-    tracing::info!(user = %user.id, "dev user created");
+    let user = actions::add_user(
+        &app,
+        User {
+            id: format!("user-{}", uuid::Uuid::new_v4()).into(),
+            email: email.into(),
+            name,
+            roles: new
+                .roles
+                .map(Arc::from)
+                .unwrap_or_else(|| app.users.default_roles()),
+            created_at: app.clock.now(),
+            password_hash,
+            claims: Arc::new(claims),
+            email_verified: new.email_verified.unwrap_or(true),
+            disabled: false,
+        },
+        Via::Api,
+    )?;
     Ok((StatusCode::CREATED, Json(user.view())))
 }
 
@@ -199,9 +202,7 @@ async fn patch_user(
         let password = validation::password(&password)?;
         user.password_hash = passwords::hash(password, app.config.bcrypt_cost).await?;
     }
-    let user = app.users.replace(user)?;
-    app.metrics.count(Action::UserChanged);
-    tracing::info!(user = %user.id, "dev user changed");
+    let user = actions::change_user(&app, user, Via::Api)?;
     Ok(Json(user.view()))
 }
 
@@ -213,11 +214,8 @@ async fn patch_user(
         (status = 404, description = "`not_found`", body = ErrorBody),
     ))]
 async fn delete_user(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    app.users
-        .remove(&id)
+    actions::delete_user(&app, &id, Via::Api)
         .ok_or_else(|| ApiError::NotFound(format!("No user with id {id}")))?;
-    app.metrics.count(Action::UserDeleted);
-    tracing::info!(user = %id, "dev user deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::forms::{Fields, done, failed};
 use super::pages::{Flash, render};
 use crate::auth::keys::KeyInfo;
+use crate::dev::actions::{self, ClockMove, Via};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::faults::{GlobalKnobs, GlobalPatch, MAX_DELAY_MS, RuleMatch, RuleSpec, RuleView};
-use crate::metrics::control::Action;
 use crate::state::AppState;
 
 const PAGE: &str = "/ui/faults";
@@ -160,19 +160,13 @@ fn given(form: &Fields, name: &str) -> Option<String> {
 }
 
 /// The rule the add-rule form describes, or the first bad field.
-fn rule_spec(app: &AppState, form: &Fields) -> Result<RuleSpec, String> {
+fn rule_spec(form: &Fields) -> Result<RuleSpec, String> {
     let max_delay = i64::try_from(MAX_DELAY_MS).unwrap_or(i64::MAX);
-    let mut matcher = RuleMatch {
+    let matcher = RuleMatch {
         method: given(form, "method").map(|m| m.to_ascii_uppercase()),
         route: given(form, "route"),
         user: given(form, "user"),
     };
-    // As the API does: an email matches by the user's id, the `sub` of its tokens.
-    if let Some(user) = &matcher.user
-        && let Ok(found) = crate::dev::tokens::find_user(app, user)
-    {
-        matcher.user = Some(found.id.to_string());
-    }
     let status = form.number("status", 400, 599)?;
     Ok(RuleSpec {
         matcher,
@@ -194,14 +188,10 @@ pub async fn add_rule(State(app): State<AppState>, headers: HeaderMap, body: Byt
         return super::refused("fault rules");
     }
     let form = Fields::parse(&body);
-    let added =
-        rule_spec(&app, &form).and_then(|spec| app.faults.add(spec).map_err(|e| message(&e)));
+    let added = rule_spec(&form)
+        .and_then(|spec| actions::add_rule(&app, spec, Via::Dashboard).map_err(|e| message(&e)));
     match added {
-        Ok(rule) => {
-            app.metrics.count(Action::FaultRuleAdded);
-            tracing::info!(rule = rule.id, "fault rule added from the dashboard");
-            done(PAGE, &format!("Added rule {}", rule.id))
-        }
+        Ok(rule) => done(PAGE, &format!("Added rule {}", rule.id)),
         Err(problem) => failed(PAGE, &problem),
     }
 }
@@ -215,9 +205,7 @@ pub async fn remove_rule(
     if !super::allowed(&app, &headers) {
         return super::refused("fault rules");
     }
-    if id.parse::<u64>().is_ok_and(|id| app.faults.remove(id)) {
-        app.metrics.count(Action::FaultRuleRemoved);
-        tracing::info!(rule = %id, "fault rule removed from the dashboard");
+    if actions::remove_rule(&app, &id, Via::Dashboard) {
         done(PAGE, &format!("Removed rule {id}"))
     } else {
         failed(PAGE, &format!("No fault rule with id {id}"))
@@ -229,9 +217,7 @@ pub async fn clear_rules(State(app): State<AppState>, headers: HeaderMap) -> Res
     if !super::allowed(&app, &headers) {
         return super::refused("fault rules");
     }
-    app.faults.clear();
-    app.metrics.count(Action::FaultRuleRemoved);
-    tracing::info!("fault rules cleared from the dashboard");
+    actions::clear_rules(&app, Via::Dashboard);
     done(PAGE, "Removed every fault rule")
 }
 
@@ -251,13 +237,11 @@ pub async fn set_global(State(app): State<AppState>, headers: HeaderMap, body: B
                 .and_then(|s| u16::try_from(s).ok()),
         })
     })();
-    let set = patch.and_then(|patch| app.faults.set_global(&patch).map_err(|e| message(&e)));
+    let set = patch.and_then(|patch| {
+        actions::set_global(&app, &patch, Via::Dashboard).map_err(|e| message(&e))
+    });
     match set {
-        Ok(knobs) => {
-            app.metrics.count(Action::GlobalKnobsChange);
-            tracing::info!(?knobs, "global fault knobs changed from the dashboard");
-            done(PAGE, "Global knobs saved")
-        }
+        Ok(_) => done(PAGE, "Global knobs saved"),
         Err(problem) => failed(PAGE, &problem),
     }
 }
@@ -283,12 +267,14 @@ pub async fn clock_advance(
         (Ok(None), Ok(Some(seconds))) => seconds,
         (Ok(None), Ok(None)) => return failed(PAGE, "minutes: a number of minutes is needed"),
     };
-    app.clock.advance(seconds);
-    app.metrics.count(Action::ClockChange);
-    tracing::info!(seconds, "clock changed from the dashboard");
+    let change = ClockMove {
+        advance_seconds: Some(seconds),
+        ..ClockMove::default()
+    };
+    let view = actions::move_clock(&app, change, Via::Dashboard);
     done(
         PAGE,
-        &format!("Clock moved {seconds:+} s, now {}", app.clock.view().now),
+        &format!("Clock moved {seconds:+} s, now {}", view.now),
     )
 }
 
@@ -302,9 +288,11 @@ pub async fn clock_freeze(
         return super::refused("the clock");
     }
     let frozen = Fields::parse(&body).checked("frozen");
-    app.clock.freeze(frozen);
-    app.metrics.count(Action::ClockChange);
-    tracing::info!(frozen, "clock changed from the dashboard");
+    let change = ClockMove {
+        freeze: Some(frozen),
+        ..ClockMove::default()
+    };
+    actions::move_clock(&app, change, Via::Dashboard);
     done(
         PAGE,
         if frozen {
@@ -320,9 +308,7 @@ pub async fn clock_reset(State(app): State<AppState>, headers: HeaderMap) -> Res
     if !super::allowed(&app, &headers) {
         return super::refused("the clock");
     }
-    app.clock.reset();
-    app.metrics.count(Action::ClockChange);
-    tracing::info!("clock back to real time from the dashboard");
+    actions::reset_clock(&app, Via::Dashboard);
     done(PAGE, "Clock back to real time")
 }
 
@@ -331,12 +317,8 @@ pub async fn rotate_key(State(app): State<AppState>, headers: HeaderMap) -> Resp
     if !super::allowed(&app, &headers) {
         return super::refused("keys");
     }
-    match app.keys().rotate().await {
-        Ok(key) => {
-            app.metrics.count(Action::KeyRotation);
-            tracing::info!(kid = %key.kid, "signing key rotated from the dashboard");
-            done(PAGE, &format!("New signing key {}", key.kid))
-        }
+    match actions::rotate_key(&app, Via::Dashboard).await {
+        Ok(key) => done(PAGE, &format!("New signing key {}", key.kid)),
         Err(error) => failed(PAGE, &message(&error)),
     }
 }
@@ -348,12 +330,8 @@ pub async fn retire_key(State(app): State<AppState>, headers: HeaderMap, body: B
     }
     let form = Fields::parse(&body);
     let kid = form.text("kid");
-    match app.keys().retire(kid).await {
-        Ok(()) => {
-            app.metrics.count(Action::KeyRetirement);
-            tracing::info!(%kid, "signing key retired from the dashboard");
-            done(PAGE, &format!("Retired {kid}"))
-        }
+    match actions::retire_key(&app, kid, Via::Dashboard).await {
+        Ok(()) => done(PAGE, &format!("Retired {kid}")),
         Err(error) => failed(PAGE, &message(&error)),
     }
 }

@@ -15,10 +15,10 @@ use serde_json::{Map, Value};
 use super::forms::{Fields, done, failed};
 use super::pages::{Flash, render};
 use crate::auth::passwords;
+use crate::dev::actions::{self, Via};
 use crate::dev::users::check_claims;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::metrics::control::Action;
 use crate::state::AppState;
 use crate::store::{User, rfc3339};
 use crate::validation;
@@ -176,23 +176,23 @@ pub async fn add(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -
         Ok(hash) => hash,
         Err(error) => return failed(PAGE, &error.to_string()),
     };
-    let added = app.users.insert(User {
-        id: format!("user-{}", uuid::Uuid::new_v4()).into(),
-        email: email.clone().into(),
-        name,
-        roles: roles(form.text("roles")).unwrap_or_else(|| app.users.default_roles()),
-        created_at: app.clock.now(),
-        password_hash,
-        claims: Arc::new(claims),
-        email_verified: !form.checked("email_unverified"),
-        disabled: false,
-    });
+    let added = actions::add_user(
+        &app,
+        User {
+            id: format!("user-{}", uuid::Uuid::new_v4()).into(),
+            email: email.clone().into(),
+            name,
+            roles: roles(form.text("roles")).unwrap_or_else(|| app.users.default_roles()),
+            created_at: app.clock.now(),
+            password_hash,
+            claims: Arc::new(claims),
+            email_verified: !form.checked("email_unverified"),
+            disabled: false,
+        },
+        Via::Dashboard,
+    );
     match added {
-        Ok(user) => {
-            app.metrics.count(Action::UserCreated);
-            tracing::info!(user = %user.id, "dev user created from the dashboard");
-            done(PAGE, &format!("Added {email}"))
-        }
+        Ok(_) => done(PAGE, &format!("Added {email}")),
         Err(error) => failed(PAGE, &error.to_string()),
     }
 }
@@ -222,12 +222,8 @@ pub async fn edit(
     if let Err(problem) = checked {
         return failed(PAGE, &format!("{}: {problem}", old.email));
     }
-    match app.users.replace(user) {
-        Ok(user) => {
-            app.metrics.count(Action::UserChanged);
-            tracing::info!(user = %user.id, "dev user changed from the dashboard");
-            done(PAGE, &format!("Saved {}", user.email))
-        }
+    match actions::change_user(&app, user, Via::Dashboard) {
+        Ok(user) => done(PAGE, &format!("Saved {}", user.email)),
         Err(error) => failed(PAGE, &error.to_string()),
     }
 }
@@ -248,12 +244,7 @@ pub async fn disable(
     let disabled = Fields::parse(&body).checked("disabled");
     let mut user = (*old).clone();
     user.disabled = disabled;
-    let replaced = app.users.replace(user);
-    if let Ok(user) = &replaced {
-        app.metrics.count(Action::UserChanged);
-        tracing::info!(user = %user.id, disabled, "dev user changed from the dashboard");
-    }
-    match replaced {
+    match actions::change_user(&app, user, Via::Dashboard) {
         Ok(user) if disabled => done(
             PAGE,
             &format!(
@@ -275,12 +266,8 @@ pub async fn delete(
     if !super::allowed(&app, &headers) {
         return super::refused("deleting users");
     }
-    match app.users.remove(&id) {
-        Some(user) => {
-            app.metrics.count(Action::UserDeleted);
-            tracing::info!(user = %user.id, "dev user deleted from the dashboard");
-            done(PAGE, &format!("Deleted {}", user.email))
-        }
+    match actions::delete_user(&app, &id, Via::Dashboard) {
+        Some(user) => done(PAGE, &format!("Deleted {}", user.email)),
         None => failed(PAGE, &format!("No user with id {id}")),
     }
 }
