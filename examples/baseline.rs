@@ -16,8 +16,9 @@
 //!   for `/me` on an asymmetric server). Tokens come from:
 //! - `POST /sign/{alg}`: signs a fixed set of access claims with
 //!   jsonwebtoken (`aws_lc_rs`) and answers the token (the floor for a
-//!   login's token issue, without the bcrypt). jsonwebtoken parses the
-//!   PKCS#8 key again on every call, so:
+//!   login's token issue, without the bcrypt). `HS256` signs with the shared
+//!   secret (the floor for the defaults' client credentials). jsonwebtoken
+//!   parses the PKCS#8 key again on every call, so:
 //! - `POST /sign-parsed/{alg}?n=N`: the same claims signed N times (once by
 //!   default) with the key kept parsed (aws-lc-rs, as the server's key set does):
 //!   the floor for a route that issues N tokens (a code exchange with
@@ -49,6 +50,11 @@ use axum::{Json, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
+// The server's allocator (see src/main.rs): the ratios compare work, not
+// allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The body of `GET /static`, about the size of a small JSON answer.
 const STATIC_BODY: &str = r#"{"status":"healthy"}"#;
 /// The password every bench user has; its hash is prepared at start.
@@ -58,6 +64,8 @@ const PASSWORD: &str = "password123";
 struct Baseline {
     /// HS256 key built from the shared secret.
     decoding: DecodingKey,
+    /// The same secret as a signing key, for `POST /sign/HS256`.
+    encoding: jsonwebtoken::EncodingKey,
     /// The same checks as the server's access-token verification.
     validation: Validation,
     /// A bcrypt hash of [`PASSWORD`] per prepared cost.
@@ -234,10 +242,13 @@ fn sign_parsed(keys: &Asymmetric, claims: &serde_json::Value) -> Option<String> 
 }
 
 async fn sign_with(State(base): State<Arc<Baseline>>, Path(alg): Path<String>) -> Response {
-    let Some(keys) = base.asymmetric.get(alg.as_str()) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let hs256 = jsonwebtoken::Header::new(Algorithm::HS256);
+    let (header, key) = match base.asymmetric.get(alg.as_str()) {
+        Some(keys) => (&keys.header, &keys.encoding),
+        None if alg == "HS256" => (&hs256, &base.encoding),
+        None => return StatusCode::NOT_FOUND.into_response(),
     };
-    match jsonwebtoken::encode(&keys.header, &claims("access"), &keys.encoding) {
+    match jsonwebtoken::encode(header, &claims("access"), key) {
         Ok(token) => Json(serde_json::json!({ "access_token": token })).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
@@ -372,6 +383,7 @@ fn app(args: &Args) -> Result<Router, String> {
     let jwks = serde_json::json!({ "keys": keys }).to_string();
     let state = Arc::new(Baseline {
         decoding: DecodingKey::from_secret(args.secret.as_bytes()),
+        encoding: jsonwebtoken::EncodingKey::from_secret(args.secret.as_bytes()),
         validation,
         hashes,
         asymmetric: asymmetric_keys,

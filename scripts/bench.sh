@@ -15,7 +15,9 @@
 #               scenario ran and mostly got 2xx answers.
 #   --no-build  use the binaries already in target/release and target/bench.
 # Environment overrides: BENCH_DURATION (seconds per run), BENCH_REPS,
-# BENCH_CONNS (64), BENCH_DELAY_CONNS (1000), BENCH_THREADS (wrk's -t, 2).
+# BENCH_CONNS (64), BENCH_DELAY_CONNS (1000), BENCH_THREADS (wrk's -t, 2),
+# BENCH_ONLY (a bash regex: only the load scenarios it matches, e.g.
+# '^(cc|code|peer|sign)'; start-up, fills, memory and crypto still run).
 #
 # Exit status: 0 when every scenario ran; 1 when one errored out (a server did
 # not start, a run got no answer or mostly non-2xx, a fill or check failed).
@@ -34,7 +36,7 @@ for arg in "$@"; do
     --smoke) MODE=smoke ;;
     --no-build) BUILD=0 ;;
     -h | --help)
-      sed -n '2,22p' "$0"
+      sed -n '2,24p' "$0"
       exit 0
       ;;
     *)
@@ -57,6 +59,8 @@ if [ "$MODE" = smoke ]; then
   FILL_BIG=2000
   STARTUPS=3
   CODES=3000
+  CODES_DEFAULT=8000
+  CODES_ES=25000
   CRYPTO_MILLIS=60
   CRYPTO_REPS=1
   MEMORY_TOTAL=10000
@@ -69,10 +73,15 @@ else
   FILL_MID=10000
   FILL_BIG=100000
   STARTUPS=11
-  # The RS256 exchange signs three tokens (access, refresh, ID): about 1,000
-  # a second on two cores, so 9,500 codes outlast a 5 s run. The server
-  # keeps codes in a map it sweeps past 10,000 entries: stay under it.
-  CODES=9500
+  # The RS256 exchange signs three tokens (access, refresh, ID): about 2,000
+  # a second on two cores at most. Codes for 3,000 a second outlast the run;
+  # the server keeps them all (past 10,000 it sweeps only expired ones).
+  CODES=$((3000 * DURATION))
+  # With the defaults the exchange signs one RSA token (the ID token) and
+  # runs about 5,500 a second: codes for 8,000 a second.
+  CODES_DEFAULT=$((8000 * DURATION))
+  # ES256 signs in a tenth of RSA's time: up to 20,000 exchanges a second.
+  CODES_ES=$((25000 * DURATION))
   CRYPTO_MILLIS=1000
   CRYPTO_REPS=$REPS
   MEMORY_TOTAL=100000
@@ -243,6 +252,9 @@ record() {
 load() {
   local scenario=$1 rep=$2 server=$3 path=$4 conns=$5 secs=$6 output line kv ticks0 ticks1
   shift 6
+  if [ -n "${BENCH_ONLY:-}" ] && ! [[ $scenario =~ $BENCH_ONLY ]]; then
+    return 0
+  fi
   ticks0=$(pid_ticks "${PID[$server]}")
   if ! output=$(env "$@" BENCH_THREADS="$THREADS" \
     wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 30s -s "$LUA" "${URL[$server]}$path" 2>&1); then
@@ -273,6 +285,23 @@ load() {
     fail "$scenario: no request completed"
   elif [ $((non2xx * 2)) -gt "$requests" ]; then
     fail "$scenario: $non2xx of $requests answers were not 2xx"
+  fi
+}
+
+# form_post NAME SERVER PATH BODY: a load run of one form-encoded POST (the
+# token endpoint's content type), in the current rep.
+form_post() {
+  load "$1" "$rep" "$2" "$3" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_CONTENT_TYPE=$FORM BENCH_BODY="$4"
+}
+
+# exchange NAME SERVER COUNT: the code exchange on SERVER, each request with
+# one of COUNT codes made just before (they are single-use and live 60 s).
+exchange() {
+  if python3 "$PY" codes "${URL[$2]}" "$3" >"$WORK/codes"; then
+    load "$1" "$rep" "$2" /oauth2/token "$CONNS" "$DURATION" BENCH_MODE=code BENCH_CONTENT_TYPE=$FORM \
+      BENCH_BODY="$CODE_BODY" BENCH_TOKENS="$WORK/codes"
+  else
+    fail "$1: minting $3 codes"
   fi
 }
 
@@ -349,6 +378,7 @@ start nojournal JOURNAL_SIZE=0 "$SERVER_BIN" --port 0
 start rule "$SERVER_BIN" --port 0
 start fake SEED_FAKE_USERS=$FAKE_USERS "$SERVER_BIN" --port 0
 start peer PEER_DIR="$PEER_DIR" node "$ROOT/scripts/bench/peer.mjs"
+start peer_es PEER_DIR="$PEER_DIR" PEER_ALG=ES256 node "$ROOT/scripts/bench/peer.mjs"
 
 curl -fsS -o /dev/null "${URL[ours]}/health" || fail "first /health"
 curl -fsS -o /dev/null "${URL[base]}/static" || fail "first /static"
@@ -452,18 +482,26 @@ for ((rep = 1; rep <= REPS; rep++)); do
   load jwks "$rep" ours_rs /.well-known/jwks.json "$CONNS" "$DURATION"
   load bjwks "$rep" base /jwks "$CONNS" "$DURATION"
 
-  # OAuth at RS256, the peer's algorithm. The codes are made just before
-  # the run (they live 60 s).
-  load cc "$rep" ours_rs /oauth2/token "$CONNS" "$DURATION" BENCH_MODE=post BENCH_CONTENT_TYPE=$FORM BENCH_BODY="$CC_BODY"
-  load peer_cc "$rep" peer /token "$CONNS" "$DURATION" BENCH_MODE=post BENCH_CONTENT_TYPE=$FORM BENCH_BODY="$CC_BODY"
-  if python3 "$PY" codes "${URL[ours_rs]}" "$CODES" >"$WORK/codes"; then
-    load code "$rep" ours_rs /oauth2/token "$CONNS" "$DURATION" BENCH_MODE=code BENCH_CONTENT_TYPE=$FORM \
-      BENCH_BODY="$CODE_BODY" BENCH_TOKENS="$WORK/codes"
-  else
-    fail "code: minting $CODES codes"
-  fi
-  load peer_code "$rep" peer /token "$CONNS" "$DURATION" BENCH_MODE=post BENCH_CONTENT_TYPE=$FORM BENCH_BODY="$PEER_CODE_BODY"
+  # OAuth at RS256, the peer's algorithm.
+  form_post cc ours_rs /oauth2/token "$CC_BODY"
+  form_post peer_cc peer /token "$CC_BODY"
+  exchange code ours_rs "$CODES"
+  form_post peer_code peer /token "$PEER_CODE_BODY"
   load signp3 "$rep" base "/sign-parsed/RS256?n=3" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY=""
+
+  # OAuth with the defaults, as a user who changes no setting runs it: HS256
+  # access and refresh tokens, the ID token RS256 (ID_TOKEN_ALGORITHM).
+  form_post cc_default small /oauth2/token "$CC_BODY"
+  load sign_HS256 "$rep" base /sign/HS256 "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY=""
+  exchange code_default small "$CODES_DEFAULT"
+
+  # OAuth at ES256 on both sides (the peer's second instance): the same
+  # algorithm again, one whose signature costs less than the HTTP around it.
+  form_post cc_es ours_es /oauth2/token "$CC_BODY"
+  form_post peer_es_cc peer_es /token "$CC_BODY"
+  exchange code_es ours_es "$CODES_ES"
+  form_post peer_es_code peer_es /token "$PEER_CODE_BODY"
+  load signp3_es "$rep" base "/sign-parsed/ES256?n=3" "$CONNS" "$DURATION" BENCH_MODE=post BENCH_BODY=""
 
   # One setting changed from "small" (measured above as me_small) each.
   load me_rule "$rep" rule /api/auth/me "$CONNS" "$DURATION" BENCH_TOKEN="$TOKEN"

@@ -382,6 +382,20 @@ def _pairs_table(runs, pairs, right="baseline"):
     return out
 
 
+def _oauth_section(runs, title, lead, baseline_pairs, peer_pairs, tail):
+    """One configuration of the token endpoint (issue 10): its rows against
+    the baseline, then against the peer, with a lead and a closing line."""
+    out = [f"\n### Part II: OAuth token endpoint {title} (issue 10), baseline and peer\n"]
+    if lead:
+        out.append(lead + "\n")
+    out += _pairs_table(runs, baseline_pairs)
+    out.append("")
+    out += _pairs_table(runs, peer_pairs, right="peer (oauth2-mock-server)")
+    if tail:
+        out.append("\n" + tail)
+    return out
+
+
 def _part_two(runs, values):
     """The tables of issues 9 to 12."""
     out = ["\n### Part II: asymmetric algorithms (issue 9)\n"]
@@ -399,25 +413,42 @@ def _part_two(runs, values):
     pairs.append(("GET /.well-known/jwks.json (RS256 server)", "jwks", "GET /jwks (fixed body)", "bjwks", None))
     out += _pairs_table(runs, pairs)
 
-    out.append("\n### Part II: OAuth token endpoint at RS256 (issue 10), baseline and peer\n")
-    pairs = [
-        ("POST /oauth2/token client_credentials", "cc", "POST /sign/RS256 (jsonwebtoken)", "sign_RS256", 0.8),
-        ("POST /oauth2/token authorization_code (openid: 3 tokens)", "code", "POST /sign/RS256 (jsonwebtoken)",
-         "sign_RS256", 0.8),
+    cc, code = "POST /oauth2/token client_credentials", "POST /oauth2/token authorization_code"
+    out += _oauth_section(runs, "at RS256", None, [
+        (cc, "cc", "POST /sign/RS256 (jsonwebtoken)", "sign_RS256", 0.8),
+        (f"{code} (openid: 3 tokens)", "code", "POST /sign/RS256 (jsonwebtoken)", "sign_RS256", 0.8),
         ("same", "code", "POST /sign-parsed/RS256?n=3 (3 signatures)", "signp3", None),
-    ]
-    out += _pairs_table(runs, pairs)
-    out.append("")
-    pairs = [
-        ("POST /oauth2/token client_credentials", "cc", "peer POST /token client_credentials", "peer_cc", 5),
-        ("POST /oauth2/token authorization_code", "code", "peer POST /token authorization_code", "peer_code", 5),
+    ], [
+        (cc, "cc", "peer POST /token client_credentials", "peer_cc", 5),
+        (code, "code", "peer POST /token authorization_code", "peer_code", 5),
         ("POST /api/auth/login (RS256, cost 4)", "login_RS256", "peer POST /token client_credentials",
          "peer_cc", None),
         ("POST /api/dev/tokens (RS256)", "devtoken_RS256", "peer POST /token client_credentials", "peer_cc", None),
-    ]
-    out += _pairs_table(runs, pairs, right="peer (oauth2-mock-server)")
-    out.append("\nThe peer is the npm `oauth2-mock-server` (RS256) on Node, in the same run; it checks neither "
-               "the client nor the code, so its code exchange is its token issue with an ID token.")
+    ], "The peer is the npm `oauth2-mock-server` (RS256) on Node, in the same run; it checks neither "
+       "the client nor the code, so its code exchange is its token issue with an ID token.")
+    out += _oauth_section(runs, "with the defaults",
+                          "No setting changed: access and refresh tokens HS256, the ID token RS256 "
+                          "(`ID_TOKEN_ALGORITHM`'s default), on the `small` server.", [
+        (cc, "cc_default", "POST /sign/HS256 (jsonwebtoken)", "sign_HS256", 0.8),
+        (f"{code} (openid: 2 HS256 + 1 RS256)", "code_default", "POST /sign/RS256 (jsonwebtoken)", "sign_RS256", 0.8),
+        ("same", "code_default", "POST /sign-parsed/RS256 (one signature, key kept parsed)", "signp_RS256", None),
+    ], [
+        (cc, "cc_default", "peer POST /token client_credentials", "peer_cc", 5),
+        (code, "code_default", "peer POST /token authorization_code", "peer_code", 5),
+        ("baseline POST /sign-parsed/RS256: one RSA signature and nothing else", "signp_RS256",
+         "peer POST /token authorization_code", "peer_code", None),
+    ], "The last row is the ceiling of any code exchange that signs an RS256 ID token on this machine: "
+       "the baseline route that signs one RSA-2048 token and does nothing else.")
+    out += _oauth_section(runs, "at ES256 on both sides",
+                          "Our `JWT_ALGORITHM=ES256` server (access, refresh and ID tokens ES256) against a "
+                          "second peer instance whose key is ES256.", [
+        (cc, "cc_es", "POST /sign/ES256 (jsonwebtoken)", "sign_ES256", 0.8),
+        (f"{code} (openid: 3 tokens)", "code_es", "POST /sign-parsed/ES256?n=3 (3 signatures)", "signp3_es", 0.8),
+        ("same", "code_es", "POST /sign/ES256 (jsonwebtoken, one signature)", "sign_ES256", None),
+    ], [
+        (cc, "cc_es", "peer (ES256) POST /token client_credentials", "peer_es_cc", 5),
+        (code, "code_es", "peer (ES256) POST /token authorization_code", "peer_es_code", 5),
+    ], None)
 
     fake = values.get(("fake_total", "fake"), [0])[0]
     out.append("\n### Part II: idle fault engine, journal, fake users (issues 11 and 12)\n")

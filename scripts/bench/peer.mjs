@@ -1,8 +1,9 @@
 // The benchmark's peer: the npm oauth2-mock-server (what a user would pick
-// instead of us), RS256, on loopback, port 0. Prints the same first line as
-// our server so bench.sh starts it like the others.
+// instead of us), RS256 (its default) or PEER_ALG, on loopback, port 0.
+// Prints the same first line as our server so bench.sh starts it like the
+// others.
 //
-// Usage: PEER_DIR=target/bench/peer node scripts/bench/peer.mjs
+// Usage: PEER_DIR=target/bench/peer [PEER_ALG=ES256] node scripts/bench/peer.mjs
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 
@@ -15,7 +16,7 @@ const entry = path.resolve(dir, "node_modules/oauth2-mock-server/dist/index.mjs"
 const { OAuth2Server } = await import(pathToFileURL(entry).href);
 
 const server = new OAuth2Server();
-await server.issuer.keys.generate("RS256");
+await server.issuer.keys.generate(process.env.PEER_ALG || "RS256");
 await server.start(0, "127.0.0.1");
 console.log(`listening on http://127.0.0.1:${server.address().port}`);
 
