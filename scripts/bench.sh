@@ -310,6 +310,9 @@ exchange() {
 load_sampled() {
   local name=$1 key=$2 samples=$WORK/rss-$2
   shift 2
+  if [ -n "${BENCH_ONLY:-}" ] && ! [[ $1 =~ $BENCH_ONLY ]]; then
+    return 0
+  fi
   : >"$samples"
   (while kill -0 "${PID[$name]}" 2>/dev/null; do
     rss_bytes "${PID[$name]}" >>"$samples"

@@ -5,13 +5,6 @@ use std::process::ExitCode;
 
 use mock_auth_server::{Server, config, telemetry};
 
-// glibc's malloc took a fifth of a token request's CPU under load (arena
-// locks, chunk coalescing); mimalloc's thread-local free lists cost a
-// fraction of that. The baseline (examples/baseline.rs) uses it too, so the
-// benchmark ratios still compare work, not allocators.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     if let Some(code) = mock_auth_server::cli::run_subcommand() {
         return code;
