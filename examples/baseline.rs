@@ -50,6 +50,11 @@ use axum::{Json, Router};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
+// The server's allocator (see src/main.rs): the ratios compare work, not
+// allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The body of `GET /static`, about the size of a small JSON answer.
 const STATIC_BODY: &str = r#"{"status":"healthy"}"#;
 /// The password every bench user has; its hash is prepared at start.

@@ -495,12 +495,25 @@ impl Note {
         self.with(|data| data.parent = Some(jti.to_owned()));
     }
 
-    /// A copy of what was noted.
-    pub fn snapshot(&self) -> NoteData {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    /// Looks at what was noted so far, without copying it.
+    pub fn read<R>(&self, look: impl FnOnce(&NoteData) -> R) -> R {
+        look(
+            &self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Moves what was recorded out, once the request is done: a copy of it
+    /// would cost an allocation per string on every request.
+    pub fn take(&self) -> NoteData {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }
 
@@ -523,7 +536,7 @@ pub(crate) mod tests {
         clone.user("test-user-123");
         clone.fault(|fault| fault.status = Some(503));
         clone.fault(|fault| fault.rule = Some("r1".into()));
-        let data = note.snapshot();
+        let data = note.take();
         assert_eq!(data.user.as_deref(), Some("test-user-123"));
         assert_eq!(data.fault.unwrap().status, Some(503));
     }

@@ -13,13 +13,15 @@
 use std::sync::Arc;
 
 use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::auth::keys::{self, KeySet, SigningKey, alg_name, b64url, is_hmac};
+use crate::auth::keys::{self, KeySet, SigningKey, alg_name, is_hmac};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -321,14 +323,14 @@ impl TokenKeys {
             _ => alg_name(alg),
         };
         let kid = kid.or(key.as_deref().map(|key| key.kid.as_str()));
-        let header = match kid {
-            Some(kid) => serde_json::json!({"typ": "JWT", "alg": alg_text, "kid": kid}),
-            None => serde_json::json!({"typ": "JWT", "alg": alg_text}),
-        };
-        let header = header_text(&header);
-        let payload = serde_json::to_vec(claims)
+        // Claims are a few hundred bytes: one buffer, never regrown.
+        let mut payload = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut payload, claims)
             .map_err(|error| ApiError::Internal(format!("claims do not serialise: {error}")))?;
-        let input = format!("{}.{}", b64url(header.as_bytes()), b64url(&payload));
+        let mut input = String::with_capacity(512 + payload.len() * 4 / 3);
+        URL_SAFE_NO_PAD.encode_string(header_text(alg_text, kid).as_bytes(), &mut input);
+        input.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut input);
         let signature = match (signer, key) {
             (Signer::Unsigned, _) => Vec::new(),
             (_, Some(key)) => key.sign(input.as_bytes())?,
@@ -345,7 +347,10 @@ impl TokenKeys {
                 }
             },
         };
-        Ok(format!("{input}.{}", b64url(&signature)))
+        let mut token = input;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        Ok(token)
     }
 
     async fn keys_for(&self, alg: Algorithm, foreign: bool) -> Result<Arc<SigningKey>, ApiError> {
@@ -415,18 +420,29 @@ impl TokenKeys {
 
 /// jsonwebtoken writes `{"typ":"JWT","alg":..}`; serde_json's map would sort
 /// the keys, so the header is written in that order by hand.
-fn header_text(header: &Value) -> String {
-    let mut text = String::from("{");
-    for (i, name) in ["typ", "alg", "kid"].iter().enumerate() {
-        if let Some(value) = header.get(*name) {
-            if i > 0 {
-                text.push(',');
-            }
-            text.push_str(&format!("\"{name}\":{value}"));
-        }
+/// The JWS header `{"typ":"JWT","alg":..,"kid":..}`, written directly: it
+/// is made for every token, and a `serde_json::Value` map of it cost a
+/// dozen allocations. `kid` may be a caller's (a forged token's), so it is
+/// escaped as JSON.
+fn header_text(alg: &str, kid: Option<&str>) -> String {
+    let mut text = String::with_capacity(96);
+    text.push_str(r#"{"typ":"JWT","alg":"#);
+    push_json_str(&mut text, alg);
+    if let Some(kid) = kid {
+        text.push_str(r#","kid":"#);
+        push_json_str(&mut text, kid);
     }
     text.push('}');
     text
+}
+
+/// Appends `value` as a JSON string literal.
+fn push_json_str(text: &mut String, value: &str) {
+    match serde_json::to_string(value) {
+        Ok(quoted) => text.push_str(&quoted),
+        // A `&str` always serialises; an empty literal keeps the JSON valid.
+        Err(_) => text.push_str("\"\""),
+    }
 }
 
 fn hmac_sign(alg: Algorithm, secret: &[u8], input: &str) -> Vec<u8> {
@@ -530,6 +546,15 @@ pub use keys::alg_name as algorithm_name;
 mod tests {
     use super::*;
     use crate::config::JwtAlgorithm;
+
+    #[test]
+    fn the_header_is_jsonwebtokens_bytes_and_escapes_a_forged_kid() {
+        assert_eq!(header_text("HS256", None), r#"{"typ":"JWT","alg":"HS256"}"#);
+        let forged = header_text("RS256", Some("a\"b\\c"));
+        assert_eq!(forged, r#"{"typ":"JWT","alg":"RS256","kid":"a\"b\\c"}"#);
+        let parsed: Value = serde_json::from_str(&forged).expect("valid JSON");
+        assert_eq!(parsed["kid"], "a\"b\\c");
+    }
 
     const ALL: [JwtAlgorithm; 10] = [
         JwtAlgorithm::Hs256,

@@ -170,7 +170,7 @@ fn finish(app: &AppState, pending: Pending, status: u16, unmatched: bool) {
         mut entry,
         started,
     } = pending;
-    let data = note.snapshot();
+    let data = note.take();
     entry.status = status;
     entry.duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
     if unmatched {

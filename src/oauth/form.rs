@@ -17,7 +17,8 @@ pub struct Params(pub HashMap<String, String>);
 impl Params {
     /// Parses `a=1&b=2`; a parameter given twice is `invalid_request`.
     pub fn parse(input: &[u8]) -> Result<Self, ApiError> {
-        let mut map = HashMap::new();
+        // Sized for a token request's parameters, so the map never regrows.
+        let mut map = HashMap::with_capacity(8);
         for (key, value) in form_urlencoded::parse(input) {
             if map.insert(key.to_string(), value.into_owned()).is_some() {
                 return Err(ApiError::oauth(

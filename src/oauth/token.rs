@@ -232,9 +232,10 @@ pub async fn issue_for_user(ctx: &Ctx<'_>, login: Login<'_>) -> ApiResult<TokenR
     ctx.note.user(&login.user.id);
     ctx.note.issued(&pair.access);
     ctx.note.issued(&pair.refresh);
+    let parent = ctx.note.read(|data| data.parent.clone());
     crate::routes::auth::track_family(
         app,
-        ctx.note.snapshot().parent.as_deref(),
+        parent.as_deref(),
         &[(&pair.access).into(), (&pair.refresh).into()],
     );
     let id_token = if login.scopes.iter().any(|s| s == "openid") {

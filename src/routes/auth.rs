@@ -112,9 +112,10 @@ async fn token_pair(
     note.user(&user.id);
     note.issued(&pair.access);
     note.issued(&pair.refresh);
+    let parent = note.read(|data| data.parent.clone());
     track_family(
         app,
-        note.snapshot().parent.as_deref(),
+        parent.as_deref(),
         &[(&pair.access).into(), (&pair.refresh).into()],
     );
     Ok(Json(TokenPair {
@@ -231,7 +232,7 @@ async fn refresh(
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
     let user = consume_refresh_token(&app, &req, &note).await?;
-    if let Some(parent) = note.snapshot().presented {
+    if let Some(parent) = note.read(|data| data.presented.clone()) {
         note.parent(&parent);
     }
     token_pair(&app, &user, &note, &fault).await

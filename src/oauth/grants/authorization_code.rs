@@ -68,14 +68,12 @@ pub async fn exchange(ctx: &Ctx<'_>, req: Request) -> ApiResult<TokenResponse> {
         },
     )
     .await?;
-    let issued = ctx.note.snapshot().issued;
-    let tokens = issued
-        .into_iter()
-        .map(|t| {
-            let refresh = t.token_type == "refresh";
-            (t.jti, t.exp, refresh)
-        })
-        .collect();
+    let tokens = ctx.note.read(|data| {
+        data.issued
+            .iter()
+            .map(|t| (t.jti.clone(), t.exp, t.token_type == "refresh"))
+            .collect()
+    });
     app.oauth.sessions.record_issued(&req.code, tokens);
     Ok(answer)
 }
