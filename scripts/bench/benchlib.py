@@ -17,6 +17,7 @@ import base64
 import hashlib
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -76,6 +77,17 @@ def _code_of(response):
     return query["code"][0]
 
 
+def _mint_codes(url, cookie, n):
+    """N codes from one connection with the session cookie (a pool worker)."""
+    mine, conn = [], _conn(url)
+    for _ in range(n):
+        conn.request("GET", AUTHORIZE, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        mine.append(_code_of(response))
+    return mine
+
+
 def codes(url, count, workers=4):
     """Prints COUNT single-use codes: alice clicks "continue as" on the login
     page once, then each code is one authorize request with her session
@@ -92,24 +104,14 @@ def codes(url, count, workers=4):
     cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
     if not cookie:
         sys.exit(f"the login page's continue answered {response.status} with no session cookie")
-    found, lock = [_code_of(response)], threading.Lock()
-
-    def worker(n):
-        mine, conn = [], _conn(url)
-        for _ in range(n):
-            conn.request("GET", AUTHORIZE, headers={"Cookie": cookie})
-            response = conn.getresponse()
-            response.read()
-            mine.append(_code_of(response))
-        with lock:
-            found.extend(mine)
-
+    found = [_code_of(response)]
     share = [(count - 1) // workers + (1 if i < (count - 1) % workers else 0) for i in range(workers)]
-    threads = [threading.Thread(target=worker, args=(n,)) for n in share]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Processes, not threads: the GIL held threads to one core, and at
+    # 25,000 codes per second of the run the first codes neared their 60 s
+    # life before the exchange run reached them.
+    with multiprocessing.Pool(workers) as pool:
+        for mine in pool.starmap(_mint_codes, [(url, cookie, n) for n in share]):
+            found.extend(mine)
     if len(found) != count:
         sys.exit(f"made {len(found)} codes of {count}")
     print("\n".join(found))

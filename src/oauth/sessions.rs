@@ -1,6 +1,7 @@
 //! Authorization codes (single use, 60 s) and login sessions (the cookie).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use dashmap::DashMap;
 use serde_json::{Map, Value};
@@ -71,6 +72,15 @@ pub enum Redeem {
 pub struct Sessions {
     codes: DashMap<String, (i64, CodeState)>,
     sessions: DashMap<String, Session>,
+    /// The second of the last sweep of each map: past `MAX_ENTRIES` a sweep
+    /// on every insert scanned the whole map each time (quadratic in the
+    /// codes a second), so it runs at most once a second.
+    swept: [AtomicI64; 2],
+}
+
+/// Whether a map of `len` entries is due a sweep at `now`; claims it if so.
+fn sweep_due(len: usize, last: &AtomicI64, now: i64) -> bool {
+    len >= MAX_ENTRIES && last.fetch_max(now, Ordering::Relaxed) < now
 }
 
 fn random_id() -> String {
@@ -81,7 +91,7 @@ fn random_id() -> String {
 impl Sessions {
     /// Stores a code and returns its value.
     pub fn insert_code(&self, code: Code, now: i64) -> String {
-        if self.codes.len() >= MAX_ENTRIES {
+        if sweep_due(self.codes.len(), &self.swept[0], now) {
             self.codes.retain(|_, (exp, _)| *exp + CODE_TTL > now);
         }
         let id = random_id();
@@ -117,7 +127,7 @@ impl Sessions {
 
     /// Starts a session and returns its id (the cookie value).
     pub fn start(&self, session: Session, now: i64) -> String {
-        if self.sessions.len() >= MAX_ENTRIES {
+        if sweep_due(self.sessions.len(), &self.swept[1], now) {
             self.sessions.retain(|_, s| s.exp > now);
         }
         let id = random_id();
@@ -155,4 +165,18 @@ pub fn cookie(headers: &axum::http::HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_map_is_swept_once_a_second_not_on_every_insert() {
+        let last = AtomicI64::new(0);
+        assert!(!sweep_due(MAX_ENTRIES - 1, &last, 100));
+        assert!(sweep_due(MAX_ENTRIES, &last, 100));
+        assert!(!sweep_due(MAX_ENTRIES + 5, &last, 100));
+        assert!(sweep_due(MAX_ENTRIES, &last, 101));
+    }
 }
