@@ -12,11 +12,13 @@
 //! ring under a std mutex, no await while it is held) and, when a token was
 //! issued, one more in the lineage index; nothing is locked across a request.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use hashbrown::HashTable;
 use serde::Serialize;
 use serde_json::Map;
 use tokio::sync::{broadcast, watch};
@@ -113,36 +115,137 @@ struct Node {
 }
 
 /// The lineage index: at most `capacity` tokens, the oldest forgotten first.
+///
+/// The nodes sit in a ring of slots that a new token overwrites in place,
+/// oldest first, and the table maps a `jti` to its slot by hash alone: a
+/// token costs no allocation once the ring is full, and nothing the index
+/// frees was allocated a few thousand requests ago on another worker (those
+/// frees, and the cold memory they hand back, cost more than the rest of the
+/// journal together).
 #[derive(Debug, Default)]
 struct Index {
     capacity: usize,
-    nodes: HashMap<String, Node>,
-    order: VecDeque<String>,
+    slots: Vec<Node>,
+    /// The slot the next token takes: once the ring is full, the oldest.
+    next: usize,
+    table: HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
+}
+
+/// `fresh` written into the allocations of `oldest` (the entry it evicts)
+/// when no reader holds that one any more: as for the lineage index, the
+/// journal then frees only what this request allocated.
+fn recycle(oldest: Option<Arc<Entry>>, fresh: Entry) -> Arc<Entry> {
+    if let Some(mut oldest) = oldest
+        && let Some(slot) = Arc::get_mut(&mut oldest)
+    {
+        slot.assign_from(&fresh);
+        return oldest;
+    }
+    Arc::new(fresh)
+}
+
+impl Entry {
+    /// Makes `self` equal to `other`, reusing the buffers `self` has.
+    fn assign_from(&mut self, other: &Entry) {
+        assign(&mut self.id, &other.id);
+        assign(&mut self.time, &other.time);
+        assign(&mut self.method, &other.method);
+        assign(&mut self.path, &other.path);
+        assign_opt(&mut self.route, other.route.as_deref());
+        self.status = other.status;
+        self.duration_ms = other.duration_ms;
+        assign_opt(&mut self.user, other.user.as_deref());
+        assign_opt(&mut self.client, other.client.as_deref());
+        self.fault.clone_from(&other.fault);
+        let issued = &mut self.tokens.issued;
+        issued.truncate(other.tokens.issued.len());
+        for (n, jti) in other.tokens.issued.iter().enumerate() {
+            match issued.get_mut(n) {
+                Some(slot) => assign(slot, jti),
+                None => issued.push(jti.clone()),
+            }
+        }
+        assign_opt(
+            &mut self.tokens.presented,
+            other.tokens.presented.as_deref(),
+        );
+        assign_opt(&mut self.tokens.parent, other.tokens.parent.as_deref());
+        self.dashboard = other.dashboard;
+    }
+}
+
+/// `dst` made equal to `src`, in the buffer `dst` already has.
+fn assign(dst: &mut String, src: &str) {
+    dst.clear();
+    dst.push_str(src);
+}
+
+/// [`assign`] for optional text; a new `Some` moves in.
+fn assign_opt(dst: &mut Option<String>, src: Option<&str>) {
+    match (dst.as_mut(), src) {
+        (Some(dst), Some(src)) => assign(dst, src),
+        (_, src) => *dst = src.map(str::to_owned),
+    }
 }
 
 impl Index {
-    fn add(&mut self, token: IssuedToken, issued_by: &str, parent: Option<&str>) {
-        if self.capacity == 0 || self.nodes.contains_key(&token.jti) {
+    fn slot_of(&self, jti: &str) -> Option<usize> {
+        let slots = &self.slots;
+        self.table
+            .find(self.hasher.hash_one(jti), |&slot| {
+                slots[slot].token.jti == jti
+            })
+            .copied()
+    }
+
+    fn get(&self, jti: &str) -> Option<&Node> {
+        self.slot_of(jti).map(|slot| &self.slots[slot])
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.table.clear();
+        self.next = 0;
+    }
+
+    fn add(&mut self, token: &IssuedToken, issued_by: &str, parent: Option<&str>) {
+        if self.capacity == 0 || self.slot_of(&token.jti).is_some() {
             return;
         }
-        while self.order.len() >= self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.nodes.remove(&old);
+        let slot = self.next;
+        self.next = (slot + 1) % self.capacity;
+        if slot < self.slots.len() {
+            let old = self.hasher.hash_one(&self.slots[slot].token.jti);
+            if let Ok(entry) = self.table.find_entry(old, |&s| s == slot) {
+                entry.remove();
             }
         }
-        if let Some(parent) = parent.and_then(|jti| self.nodes.get_mut(jti)) {
-            parent.children.push(token.jti.clone());
+        if let Some(parent) = parent.and_then(|jti| self.slot_of(jti)) {
+            self.slots[parent].children.push(token.jti.clone());
         }
-        self.order.push_back(token.jti.clone());
-        self.nodes.insert(
-            token.jti.clone(),
-            Node {
-                token,
+        if slot < self.slots.len() {
+            let node = &mut self.slots[slot];
+            assign(&mut node.token.jti, &token.jti);
+            assign(&mut node.token.token_type, &token.token_type);
+            assign(&mut node.token.sub, &token.sub);
+            node.token.exp = token.exp;
+            assign(&mut node.issued_by, issued_by);
+            assign_opt(&mut node.parent, parent);
+            node.children.clear();
+        } else {
+            self.slots.push(Node {
+                token: token.clone(),
                 issued_by: issued_by.to_owned(),
                 parent: parent.map(str::to_owned),
                 children: Vec::new(),
-            },
-        );
+            });
+        }
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.table
+            .insert_unique(hasher.hash_one(&token.jti), slot, |&s| {
+                hasher.hash_one(&slots[s].token.jti)
+            });
     }
 }
 
@@ -174,6 +277,21 @@ impl<T: Clone> Ring<T> {
     }
 
     /// The items, newest first.
+    /// Pushes `make(oldest)`: a full ring hands its oldest item to `make`,
+    /// which may reuse it. `None` (and no call) when the capacity is 0.
+    pub fn push_with(&mut self, make: impl FnOnce(Option<T>) -> T) -> Option<&T> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let oldest = if self.items.len() == self.capacity {
+            self.items.pop_front()
+        } else {
+            None
+        };
+        self.items.push_back(make(oldest));
+        self.items.back()
+    }
+
     pub fn newest_first(&self) -> impl Iterator<Item = &T> {
         self.items.iter().rev()
     }
@@ -282,15 +400,17 @@ impl Journal {
     pub fn record(&self, entry: Entry, issued: Vec<IssuedToken>) {
         if !issued.is_empty() {
             let mut index = locked(&self.index);
-            for token in issued {
+            for token in &issued {
                 index.add(token, &entry.id, entry.tokens.parent.as_deref());
             }
         }
-        let entry = Arc::new(entry);
+        let mut ring = locked(&self.ring);
+        let Some(entry) = ring.push_with(|oldest| recycle(oldest, entry)) else {
+            return;
+        };
         if self.live.receiver_count() > 0 {
             let _ = self.live.send(entry.clone());
         }
-        locked(&self.ring).push(entry);
     }
 
     /// The entries that pass `filter`, newest first.
@@ -323,14 +443,12 @@ impl Journal {
     /// Empties the journal and the lineage (the control plane's reset).
     pub fn reset(&self) {
         self.clear();
-        let mut index = locked(&self.index);
-        index.nodes.clear();
-        index.order.clear();
+        locked(&self.index).clear();
     }
 
     /// A token's lineage, with `revoked` asked of `revoked`.
     pub fn lineage(&self, jti: &str, revoked: &RevocationList) -> Option<Lineage> {
-        let node = locked(&self.index).nodes.get(jti).cloned()?;
+        let node = locked(&self.index).get(jti).cloned()?;
         let token = &node.token;
         let is_revoked = if token.token_type == "refresh" {
             revoked.is_refresh_revoked(&Claims {
@@ -598,6 +716,74 @@ pub(crate) mod tests {
             sub: "u".into(),
             exp: 4_000_000_000,
         }
+    }
+
+    #[test]
+    fn a_recycled_entry_reads_exactly_as_the_fresh_one() {
+        let mut long = entry("r-long-request-id", Some("f0"));
+        long.tokens.issued = vec!["a".into(), "b".into(), "c".into()];
+        long.client = Some("client".into());
+        let mut short = entry("r2", None);
+        short.user = None;
+        short.route = None;
+        short.tokens.issued = vec!["z".into()];
+        short.fault = Some(FaultNote {
+            status: Some(503),
+            ..FaultNote::default()
+        });
+        for (old, fresh) in [(&long, &short), (&short, &long)] {
+            let recycled = recycle(Some(Arc::new(old.clone())), fresh.clone());
+            assert_eq!(*recycled, *fresh);
+        }
+    }
+
+    #[test]
+    fn an_entry_a_reader_still_holds_is_never_overwritten() {
+        let journal = Journal::with_capacity(2);
+        journal.record(entry("r1", None), Vec::new());
+        journal.record(entry("r2", None), Vec::new());
+        let all = Filter {
+            limit: 10,
+            ..Filter::default()
+        };
+        let held = journal.list(&all);
+        for n in 3..7 {
+            journal.record(entry(&format!("r{n}"), None), Vec::new());
+        }
+        let ids = |list: &[Arc<Entry>]| list.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&held), ["r2", "r1"]);
+        assert_eq!(ids(&journal.list(&all)), ["r6", "r5"]);
+    }
+
+    #[test]
+    fn the_index_keeps_the_newest_tokens_as_its_slots_are_reused() {
+        let journal = Journal::with_capacity(2);
+        let revoked = RevocationList::default();
+        for n in 0..10 {
+            let parent = (n > 0).then(|| format!("t{}", n - 1));
+            journal.record(
+                entry(&format!("r{n}"), parent.as_deref()),
+                vec![token(&format!("t{n}"), "refresh")],
+            );
+        }
+        for n in 0..6 {
+            assert!(
+                journal.lineage(&format!("t{n}"), &revoked).is_none(),
+                "t{n}"
+            );
+        }
+        for n in 6..10 {
+            let node = journal.lineage(&format!("t{n}"), &revoked).unwrap();
+            assert_eq!(node.issued_by, format!("r{n}"));
+            assert_eq!(node.parent, Some(format!("t{}", n - 1)));
+            let children: Vec<String> =
+                (n < 9).then(|| format!("t{}", n + 1)).into_iter().collect();
+            assert_eq!(node.children, children, "t{n}");
+        }
+        journal.reset();
+        assert!(journal.lineage("t9", &revoked).is_none());
+        journal.record(entry("again", None), vec![token("t9", "access")]);
+        assert_eq!(journal.lineage("t9", &revoked).unwrap().parent, None);
     }
 
     #[test]
