@@ -58,7 +58,7 @@ pub struct Metrics {
     /// Indexed by status code; a fixed array keeps counting lock-free.
     status_codes: Box<[AtomicU64]>,
     /// Per-route data; a std mutex per route, never held across an await.
-    routes: DashMap<String, Arc<Mutex<RouteData>>>,
+    routes: DashMap<String, Arc<Mutex<RouteData>>, foldhash::fast::RandomState>,
     /// An empty histogram with our bounds, cloned for each new route.
     template: Histogram<u64>,
     /// Control-plane actions (clock moves, token mints, rule hits, ...).
@@ -75,7 +75,7 @@ impl Default for Metrics {
             simulated_errors: AtomicU64::new(0),
             simulated_delays: AtomicU64::new(0),
             status_codes: (0..1000).map(|_| AtomicU64::new(0)).collect(),
-            routes: DashMap::new(),
+            routes: DashMap::with_hasher(foldhash::fast::RandomState::default()),
             // Constant bounds, checked once here at start, not per request.
             template: Histogram::new_with_bounds(1, HISTOGRAM_MAX_US, HISTOGRAM_SIGFIG)
                 .expect("constant histogram bounds are valid"),

@@ -96,17 +96,46 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if !*this.done {
-                let key = route_key(this.route.take(), false);
-                this.app.metrics.record(&key, CLIENT_CLOSED, this.started.elapsed());
+                record(this.app, this.route.take(), false, CLIENT_CLOSED, this.started.elapsed());
             }
         }
     }
 }
 
-fn route_key(route: Option<(Method, MatchedPath)>, unmatched: bool) -> String {
-    match route {
-        Some((method, path)) if !unmatched => format!("{method} {}", path.as_str()),
-        _ => UNMATCHED.to_owned(),
+/// Records one answer under its route's key (`"GET /api/auth/me"`), built
+/// in a buffer each worker thread keeps: a request allocates no key.
+fn record(
+    app: &AppState,
+    route: Option<(Method, MatchedPath)>,
+    unmatched: bool,
+    status: u16,
+    elapsed: std::time::Duration,
+) {
+    thread_local! {
+        static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let Some((method, path)) = route.filter(|_| !unmatched) else {
+        return app.metrics.record(UNMATCHED, status, elapsed);
+    };
+    let write = |key: &mut String| {
+        key.clear();
+        key.push_str(method.as_str());
+        key.push(' ');
+        key.push_str(path.as_str());
+    };
+    // The buffer is gone while the thread exits (a task dropped then):
+    // build the key afresh.
+    let recorded = KEY.try_with(|cell| {
+        cell.try_borrow_mut().is_ok_and(|mut key| {
+            write(&mut key);
+            app.metrics.record(&key, status, elapsed);
+            true
+        })
+    });
+    if recorded != Ok(true) {
+        let mut key = String::new();
+        write(&mut key);
+        app.metrics.record(&key, status, elapsed);
     }
 }
 
@@ -122,10 +151,13 @@ where
         *this.done = true;
         if let Ok(response) = &result {
             let unmatched = response.extensions().get::<Unmatched>().is_some();
-            let key = route_key(this.route.take(), unmatched);
-            this.app
-                .metrics
-                .record(&key, response.status().as_u16(), this.started.elapsed());
+            record(
+                this.app,
+                this.route.take(),
+                unmatched,
+                response.status().as_u16(),
+                this.started.elapsed(),
+            );
         }
         Poll::Ready(result)
     }

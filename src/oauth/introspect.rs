@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
@@ -12,7 +12,7 @@ use crate::error::ApiResult;
 use crate::journal::Note;
 use crate::oauth::clients;
 use crate::oauth::form::{Form, Params};
-use crate::oauth::token::no_store;
+use crate::oauth::token::json_no_store;
 use crate::state::AppState;
 
 /// A form-encoded introspection (or revocation) request.
@@ -93,5 +93,5 @@ pub async fn introspect(
             value
         }
     };
-    Ok(no_store(axum::Json(body).into_response()))
+    Ok(json_no_store(&body))
 }

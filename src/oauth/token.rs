@@ -39,6 +39,65 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
 }
 
+impl TokenResponse {
+    /// The JSON of `Serialize`, byte for byte, written directly: the tokens
+    /// (most of the answer) need no escaping, which serde_json would scan
+    /// them for byte by byte.
+    pub fn to_json(&self) -> Vec<u8> {
+        let tokens = [
+            Some(&self.access_token),
+            self.refresh_token.as_ref(),
+            self.id_token.as_ref(),
+        ];
+        let mut out =
+            Vec::with_capacity(tokens.iter().flatten().map(|t| t.len()).sum::<usize>() + 192);
+        out.extend_from_slice(b"{\"access_token\":");
+        push_json_text(&mut out, &self.access_token);
+        out.extend_from_slice(b",\"token_type\":");
+        push_json_text(&mut out, self.token_type);
+        out.extend_from_slice(b",\"expires_in\":");
+        out.extend_from_slice(self.expires_in.to_string().as_bytes());
+        out.extend_from_slice(b",\"scope\":");
+        push_json_text(&mut out, &self.scope);
+        if let Some(refresh) = &self.refresh_token {
+            out.extend_from_slice(b",\"refresh_token\":");
+            push_json_text(&mut out, refresh);
+        }
+        if let Some(id) = &self.id_token {
+            out.extend_from_slice(b",\"id_token\":");
+            push_json_text(&mut out, id);
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+/// The bytes [`push_json_text`] copies as they are: base64url, `.` and space.
+static PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b' ');
+        b += 1;
+    }
+    table
+};
+
+/// Appends `text` as a JSON string: as it is when it holds only characters
+/// JSON never escapes in a JWS or a scope list, else through serde_json.
+fn push_json_text(out: &mut Vec<u8>, text: &str) {
+    let plain = text.bytes().all(|b| PLAIN[usize::from(b)]);
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else if serde_json::to_writer(&mut *out, text).is_err() {
+        // A `&str` always serialises; an empty literal keeps the JSON valid.
+        out.extend_from_slice(b"\"\"");
+    }
+}
+
 /// A form-encoded token request (the fields depend on `grant_type`).
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
@@ -110,7 +169,7 @@ pub async fn token(
         Grant::ClientCredentials(g) => grants::client_credentials::exchange(&ctx, g).await?,
     };
     let answer = apply_token_fault(&app, fault.as_deref(), answer, &note).await?;
-    Ok(no_store(axum::Json(answer).into_response()))
+    Ok(json_bytes_no_store(answer.to_json()))
 }
 
 /// The token fault asked for (`X-Mock-Token-Fault` / `mock_token_fault`);
@@ -151,6 +210,30 @@ async fn apply_token_fault(
         note.fault(|f| f.token_fault = Some(name));
     }
     Ok(answer)
+}
+
+/// `body` as a JSON answer with `Cache-Control: no-store` (RFC 6749 5.1),
+/// written once into a buffer of its final size: axum's `Json` starts at
+/// 128 bytes and regrows twice for a token answer, and the header map
+/// regrows for each header the layers add on the way out.
+pub fn json_no_store(body: &impl Serialize) -> Response {
+    let mut bytes = Vec::with_capacity(2048);
+    if let Err(error) = serde_json::to_writer(&mut bytes, body) {
+        return ApiError::Internal(format!("answer does not serialise: {error}")).into_response();
+    }
+    json_bytes_no_store(bytes)
+}
+
+/// [`json_no_store`] of a body already serialised.
+fn json_bytes_no_store(bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(axum::body::Body::from(bytes));
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    *response.headers_mut() = headers;
+    no_store(response)
 }
 
 /// Adds `Cache-Control: no-store` (RFC 6749 5.1).
@@ -314,4 +397,32 @@ pub fn at_hash(alg: Algorithm, access_token: &str) -> String {
     let d = digest::digest(hash, access_token.as_bytes());
     let bytes = d.as_ref();
     crate::auth::keys::b64url(&bytes[..bytes.len() / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(scope: &str, refresh: Option<&str>, id: Option<&str>) -> TokenResponse {
+        TokenResponse {
+            access_token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln-_".into(),
+            token_type: "Bearer",
+            expires_in: -3600,
+            scope: scope.into(),
+            refresh_token: refresh.map(str::to_owned),
+            id_token: id.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_token_answer_is_byte_for_byte_what_serde_writes() {
+        for case in [
+            answer("", None, None),
+            answer("openid profile", Some("a.b.c"), Some("d.e.f")),
+            answer("we\"ird\\ \u{1}é", Some("not \"a\" jws"), None),
+        ] {
+            let ours = String::from_utf8(case.to_json()).unwrap();
+            assert_eq!(ours, serde_json::to_string(&case).unwrap());
+        }
+    }
 }
