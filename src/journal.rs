@@ -267,16 +267,9 @@ impl<T: Clone> Ring<T> {
 
     /// Adds `item`, dropping the oldest when full.
     pub fn push(&mut self, item: T) {
-        if self.capacity == 0 {
-            return;
-        }
-        if self.items.len() == self.capacity {
-            self.items.pop_front();
-        }
-        self.items.push_back(item);
+        self.push_with(|_| item);
     }
 
-    /// The items, newest first.
     /// Pushes `make(oldest)`: a full ring hands its oldest item to `make`,
     /// which may reuse it. `None` (and no call) when the capacity is 0.
     pub fn push_with(&mut self, make: impl FnOnce(Option<T>) -> T) -> Option<&T> {
@@ -292,6 +285,7 @@ impl<T: Clone> Ring<T> {
         self.items.back()
     }
 
+    /// The items, newest first.
     pub fn newest_first(&self) -> impl Iterator<Item = &T> {
         self.items.iter().rev()
     }
@@ -404,12 +398,17 @@ impl Journal {
                 index.add(token, &entry.id, entry.tokens.parent.as_deref());
             }
         }
-        let mut ring = locked(&self.ring);
-        let Some(entry) = ring.push_with(|oldest| recycle(oldest, entry)) else {
-            return;
+        let live = {
+            let mut ring = locked(&self.ring);
+            let Some(entry) = ring.push_with(|oldest| recycle(oldest, entry)) else {
+                return;
+            };
+            (self.live.receiver_count() > 0).then(|| entry.clone())
         };
-        if self.live.receiver_count() > 0 {
-            let _ = self.live.send(entry.clone());
+        // Sent once the ring is unlocked: waking the streams is not part of
+        // the critical section every request takes.
+        if let Some(entry) = live {
+            let _ = self.live.send(entry);
         }
     }
 

@@ -328,7 +328,7 @@ impl TokenKeys {
         serde_json::to_writer(&mut payload, claims)
             .map_err(|error| ApiError::Internal(format!("claims do not serialise: {error}")))?;
         let mut input = String::with_capacity(512 + payload.len() * 4 / 3);
-        URL_SAFE_NO_PAD.encode_string(header_text(alg_text, kid).as_bytes(), &mut input);
+        URL_SAFE_NO_PAD.encode_string(header_text(alg_text, kid), &mut input);
         input.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut input);
         let signature = match (signer, key) {
@@ -424,24 +424,42 @@ impl TokenKeys {
 /// is made for every token, and a `serde_json::Value` map of it cost a
 /// dozen allocations. `kid` may be a caller's (a forged token's), so it is
 /// escaped as JSON.
-fn header_text(alg: &str, kid: Option<&str>) -> String {
-    let mut text = String::with_capacity(96);
-    text.push_str(r#"{"typ":"JWT","alg":"#);
-    push_json_str(&mut text, alg);
+fn header_text(alg: &str, kid: Option<&str>) -> Vec<u8> {
+    let mut text = Vec::with_capacity(96);
+    text.extend_from_slice(br#"{"typ":"JWT","alg":"#);
+    push_json_text(&mut text, alg);
     if let Some(kid) = kid {
-        text.push_str(r#","kid":"#);
-        push_json_str(&mut text, kid);
+        text.extend_from_slice(br#","kid":"#);
+        push_json_text(&mut text, kid);
     }
-    text.push('}');
+    text.push(b'}');
     text
 }
 
-/// Appends `value` as a JSON string literal.
-fn push_json_str(text: &mut String, value: &str) {
-    match serde_json::to_string(value) {
-        Ok(quoted) => text.push_str(&quoted),
+/// The bytes [`push_json_text`] copies as they are: base64url, `.` and space.
+static PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b' ');
+        b += 1;
+    }
+    table
+};
+
+/// Appends `text` as a JSON string literal: as it is when it holds only
+/// characters JSON never escapes in a JWS, an algorithm name or a scope
+/// list (serde_json would scan a token for escapes byte by byte), else
+/// through serde_json.
+pub(crate) fn push_json_text(out: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| PLAIN[usize::from(b)]) {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else if serde_json::to_writer(&mut *out, text).is_err() {
         // A `&str` always serialises; an empty literal keeps the JSON valid.
-        Err(_) => text.push_str("\"\""),
+        out.extend_from_slice(b"\"\"");
     }
 }
 
@@ -549,10 +567,13 @@ mod tests {
 
     #[test]
     fn the_header_is_jsonwebtokens_bytes_and_escapes_a_forged_kid() {
-        assert_eq!(header_text("HS256", None), r#"{"typ":"JWT","alg":"HS256"}"#);
+        assert_eq!(
+            header_text("HS256", None),
+            br#"{"typ":"JWT","alg":"HS256"}"#
+        );
         let forged = header_text("RS256", Some("a\"b\\c"));
-        assert_eq!(forged, r#"{"typ":"JWT","alg":"RS256","kid":"a\"b\\c"}"#);
-        let parsed: Value = serde_json::from_str(&forged).expect("valid JSON");
+        assert_eq!(forged, br#"{"typ":"JWT","alg":"RS256","kid":"a\"b\\c"}"#);
+        let parsed: Value = serde_json::from_slice(&forged).expect("valid JSON");
         assert_eq!(parsed["kid"], "a\"b\\c");
     }
 

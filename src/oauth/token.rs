@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::auth::tokens::push_json_text;
 use crate::error::{ApiError, ApiResult};
 use crate::journal::Note;
 use crate::oauth::clients::{self, Client};
@@ -69,32 +70,6 @@ impl TokenResponse {
         }
         out.push(b'}');
         out
-    }
-}
-
-/// The bytes [`push_json_text`] copies as they are: base64url, `.` and space.
-static PLAIN: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b' ');
-        b += 1;
-    }
-    table
-};
-
-/// Appends `text` as a JSON string: as it is when it holds only characters
-/// JSON never escapes in a JWS or a scope list, else through serde_json.
-fn push_json_text(out: &mut Vec<u8>, text: &str) {
-    let plain = text.bytes().all(|b| PLAIN[usize::from(b)]);
-    if plain {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    } else if serde_json::to_writer(&mut *out, text).is_err() {
-        // A `&str` always serialises; an empty literal keeps the JSON valid.
-        out.extend_from_slice(b"\"\"");
     }
 }
 
