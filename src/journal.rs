@@ -9,18 +9,22 @@
 //! and reads back when the response is made.
 //!
 //! Writing costs one short critical section per request (a push into the
-//! ring under a std mutex, no await while it is held) and, when a token was
-//! issued, one more in the lineage index; nothing is locked across a request.
+//! ring, and the tokens it issued into the lineage index, under one std
+//! mutex, no await while it is held); nothing is locked across a request.
 
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, Uri};
 use hashbrown::HashTable;
 use serde::Serialize;
 use serde_json::Map;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tokio::sync::{broadcast, watch};
 
 use crate::auth::revocation::RevocationList;
@@ -42,8 +46,16 @@ pub const STREAM_BACKLOG: usize = 256;
 /// requests.
 const LINEAGE_FACTOR: usize = 2;
 
+/// Longest path kept, in bytes: the journal is bounded by its entry count,
+/// so an entry must be bounded too (hyper alone lets a path run to hundreds
+/// of kilobytes, and a thousand of those would be hundreds of megabytes).
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// Longest request id or method kept, in bytes (both may come from the client).
+const MAX_ID_BYTES: usize = 128;
+
 /// One request as the journal keeps it (section 11 of the contract).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// The request id (`X-Request-ID`).
     pub id: String,
@@ -132,20 +144,73 @@ struct Index {
     hasher: foldhash::fast::RandomState,
 }
 
-/// `fresh` written into the allocations of `oldest` (the entry it evicts)
-/// when no reader holds that one any more: as for the lineage index, the
-/// journal then frees only what this request allocated.
-fn recycle(oldest: Option<Arc<Entry>>, fresh: Entry) -> Arc<Entry> {
-    if let Some(mut oldest) = oldest
-        && let Some(slot) = Arc::get_mut(&mut oldest)
-    {
-        slot.assign_from(&fresh);
-        return oldest;
+/// The entry `oldest` (the one a push evicts) when no reader holds it any
+/// more, so that the new entry is written into its allocations: as for the
+/// lineage index, the journal then frees only what this request allocated.
+/// Otherwise a fresh one, so a list or a live stream never sees an entry change.
+fn recycle(oldest: Option<Arc<Entry>>) -> Arc<Entry> {
+    match oldest {
+        Some(oldest) if Arc::strong_count(&oldest) == 1 && Arc::weak_count(&oldest) == 0 => oldest,
+        _ => Arc::new(Entry::default()),
     }
-    Arc::new(fresh)
+}
+
+/// A request's head as the journal keeps it until the response: clones that
+/// share the request's own buffers (no allocation), written out into the
+/// entry only when the request is recorded.
+pub struct Head {
+    /// The `X-Request-ID` header.
+    pub id: Option<HeaderValue>,
+    /// When the request arrived, by the server's clock.
+    pub at: OffsetDateTime,
+    /// The HTTP method.
+    pub method: Method,
+    /// The URI, of which only the path is recorded.
+    pub uri: Uri,
+    /// The matched route template.
+    pub route: Option<MatchedPath>,
+    /// Whether the dashboard itself made the request.
+    pub dashboard: bool,
+}
+
+/// How a request ended, as the journal layer saw it.
+pub struct Outcome {
+    /// The status answered.
+    pub status: u16,
+    /// Time to the response head, in milliseconds.
+    pub duration_ms: f64,
+    /// Whether no route matched (the route is then recorded as null).
+    pub unmatched: bool,
 }
 
 impl Entry {
+    /// Writes a finished request into `self`, reusing the buffers it has.
+    fn fill(
+        &mut self,
+        head: &Head,
+        outcome: &Outcome,
+        data: &mut NoteData,
+        issued: &[IssuedToken],
+    ) {
+        let id = head.id.as_ref().and_then(|v| v.to_str().ok());
+        assign_bounded(&mut self.id, id.unwrap_or_default(), MAX_ID_BYTES);
+        assign_time(&mut self.time, head.at);
+        assign_bounded(&mut self.method, head.method.as_str(), MAX_ID_BYTES);
+        assign_bounded(&mut self.path, head.uri.path(), MAX_PATH_BYTES);
+        let route = head.route.as_ref().filter(|_| !outcome.unmatched);
+        assign_opt(&mut self.route, route.map(MatchedPath::as_str));
+        self.status = outcome.status;
+        self.duration_ms = outcome.duration_ms;
+        self.user = data.user.take();
+        self.client = data.client.take();
+        self.fault = data.fault.take();
+        let jtis = issued.iter().map(|token| token.jti.as_str());
+        assign_all(&mut self.tokens.issued, jtis);
+        self.tokens.presented = data.presented.take();
+        self.tokens.parent = data.parent.take();
+        self.dashboard = head.dashboard;
+    }
+
     /// Makes `self` equal to `other`, reusing the buffers `self` has.
     fn assign_from(&mut self, other: &Entry) {
         assign(&mut self.id, &other.id);
@@ -158,14 +223,8 @@ impl Entry {
         assign_opt(&mut self.user, other.user.as_deref());
         assign_opt(&mut self.client, other.client.as_deref());
         self.fault.clone_from(&other.fault);
-        let issued = &mut self.tokens.issued;
-        issued.truncate(other.tokens.issued.len());
-        for (n, jti) in other.tokens.issued.iter().enumerate() {
-            match issued.get_mut(n) {
-                Some(slot) => assign(slot, jti),
-                None => issued.push(jti.clone()),
-            }
-        }
+        let jtis = other.tokens.issued.iter().map(String::as_str);
+        assign_all(&mut self.tokens.issued, jtis);
         assign_opt(
             &mut self.tokens.presented,
             other.tokens.presented.as_deref(),
@@ -179,6 +238,42 @@ impl Entry {
 fn assign(dst: &mut String, src: &str) {
     dst.clear();
     dst.push_str(src);
+}
+
+/// [`assign`] cut to at most `max` bytes, on a character boundary, with an
+/// ellipsis when something was cut.
+fn assign_bounded(dst: &mut String, src: &str, max: usize) {
+    if src.len() <= max {
+        return assign(dst, src);
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !src.is_char_boundary(end) {
+        end -= 1;
+    }
+    assign(dst, &src[..end]);
+    dst.push('…');
+}
+
+/// RFC 3339 to the second, written into `dst`'s buffer.
+fn assign_time(dst: &mut String, at: OffsetDateTime) {
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    let mut bytes = std::mem::take(dst).into_bytes();
+    bytes.clear();
+    if at.format_into(&mut bytes, &Rfc3339).is_err() {
+        bytes.clear();
+    }
+    *dst = String::from_utf8(bytes).unwrap_or_default();
+}
+
+/// Makes `dst` hold exactly `src`, reusing the strings it has.
+fn assign_all<'a>(dst: &mut Vec<String>, src: impl ExactSizeIterator<Item = &'a str>) {
+    dst.truncate(src.len());
+    for (n, text) in src.enumerate() {
+        match dst.get_mut(n) {
+            Some(slot) => assign(slot, text),
+            None => dst.push(text.to_owned()),
+        }
+    }
 }
 
 /// [`assign`] for optional text; a new `Some` moves in.
@@ -348,10 +443,39 @@ impl Filter {
 /// The journal and the lineage index.
 #[derive(Debug)]
 pub struct Journal {
-    ring: Mutex<Ring<Arc<Entry>>>,
-    index: Mutex<Index>,
+    /// Both behind one lock: a request that issues tokens takes it once.
+    kept: Mutex<Kept>,
     live: broadcast::Sender<Arc<Entry>>,
+    /// Live streams open now: every request asks, and an atomic answers
+    /// without the channel's lock, which both workers would contend for.
+    listeners: Arc<AtomicUsize>,
     closed: watch::Sender<bool>,
+}
+
+/// What the journal's lock guards.
+#[derive(Debug)]
+struct Kept {
+    ring: Ring<Arc<Entry>>,
+    index: Index,
+}
+
+/// A live stream's receiver, counted in [`Journal`]'s listeners while it lives.
+pub struct Listener {
+    receiver: broadcast::Receiver<Arc<Entry>>,
+    listeners: Arc<AtomicUsize>,
+}
+
+impl Listener {
+    /// The next entry recorded (an error once the stream fell too far behind).
+    pub async fn recv(&mut self) -> Result<Arc<Entry>, broadcast::error::RecvError> {
+        self.receiver.recv().await
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.listeners.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Default for Journal {
@@ -375,47 +499,71 @@ impl Journal {
     /// An empty journal of `capacity` entries (0: off).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            ring: Mutex::new(Ring::new(capacity)),
-            index: Mutex::new(Index {
-                capacity: capacity.saturating_mul(LINEAGE_FACTOR),
-                ..Index::default()
+            kept: Mutex::new(Kept {
+                ring: Ring::new(capacity),
+                index: Index {
+                    capacity: capacity.saturating_mul(LINEAGE_FACTOR),
+                    ..Index::default()
+                },
             }),
             live: broadcast::channel(STREAM_BACKLOG).0,
+            listeners: Arc::default(),
             closed: watch::channel(false).0,
         }
     }
 
     /// Whether the journal keeps anything (`JOURNAL_SIZE` > 0).
     pub fn enabled(&self) -> bool {
-        locked(&self.ring).capacity > 0
+        locked(&self.kept).ring.capacity > 0
     }
 
     /// Records a finished request, and the tokens it issued in the index.
-    pub fn record(&self, entry: Entry, issued: Vec<IssuedToken>) {
-        if !issued.is_empty() {
-            let mut index = locked(&self.index);
-            for token in &issued {
-                index.add(token, &entry.id, entry.tokens.parent.as_deref());
-            }
-        }
-        let live = {
-            let mut ring = locked(&self.ring);
-            let Some(entry) = ring.push_with(|oldest| recycle(oldest, entry)) else {
+    pub fn record(&self, head: &Head, outcome: &Outcome, mut data: NoteData) {
+        let issued = std::mem::take(&mut data.issued);
+        self.push(
+            |entry| entry.fill(head, outcome, &mut data, &issued),
+            &issued,
+        );
+    }
+
+    /// Records an entry as it is (tests, and entries not made by a request).
+    pub fn record_entry(&self, entry: &Entry, issued: &[IssuedToken]) {
+        self.push(|slot| slot.assign_from(entry), issued);
+    }
+
+    /// Pushes the entry `fill` writes, then indexes `issued` under it.
+    fn push(&self, fill: impl FnOnce(&mut Entry), issued: &[IssuedToken]) {
+        let live = self.listeners.load(Ordering::Relaxed) > 0;
+        let sent = {
+            let mut kept = locked(&self.kept);
+            let Kept { ring, index } = &mut *kept;
+            let pushed = ring.push_with(|oldest| {
+                let mut entry = recycle(oldest);
+                if let Some(slot) = Arc::get_mut(&mut entry) {
+                    fill(slot);
+                }
+                entry
+            });
+            let Some(entry) = pushed else {
                 return;
             };
-            (self.live.receiver_count() > 0).then(|| entry.clone())
+            for token in issued {
+                index.add(token, &entry.id, entry.tokens.parent.as_deref());
+            }
+            live.then(|| entry.clone())
         };
-        // Sent once the ring is unlocked: waking the streams is not part of
-        // the critical section every request takes.
-        if let Some(entry) = live {
+        // Sent once the journal is unlocked: waking the streams is not part
+        // of the critical section every request takes.
+        if let Some(entry) = sent {
             let _ = self.live.send(entry);
         }
     }
 
     /// The entries that pass `filter`, newest first.
     pub fn list(&self, filter: &Filter) -> Vec<Arc<Entry>> {
-        let ring = locked(&self.ring);
-        ring.newest_first()
+        let kept = locked(&self.kept);
+        kept.ring
+            .newest_first()
             .filter(|entry| filter.accepts(entry))
             .take(filter.limit)
             .cloned()
@@ -424,8 +572,9 @@ impl Journal {
 
     /// The distinct route templates in the journal, sorted.
     pub fn routes(&self) -> Vec<String> {
-        let ring = locked(&self.ring);
-        let mut routes: Vec<String> = ring
+        let kept = locked(&self.kept);
+        let mut routes: Vec<String> = kept
+            .ring
             .newest_first()
             .filter_map(|entry| entry.route.clone())
             .collect();
@@ -436,18 +585,19 @@ impl Journal {
 
     /// Empties the journal; the lineage stays.
     pub fn clear(&self) {
-        locked(&self.ring).clear();
+        locked(&self.kept).ring.clear();
     }
 
     /// Empties the journal and the lineage (the control plane's reset).
     pub fn reset(&self) {
-        self.clear();
-        locked(&self.index).clear();
+        let mut kept = locked(&self.kept);
+        kept.ring.clear();
+        kept.index.clear();
     }
 
     /// A token's lineage, with `revoked` asked of `revoked`.
     pub fn lineage(&self, jti: &str, revoked: &RevocationList) -> Option<Lineage> {
-        let node = locked(&self.index).get(jti).cloned()?;
+        let node = locked(&self.kept).index.get(jti).cloned()?;
         let token = &node.token;
         let is_revoked = if token.token_type == "refresh" {
             revoked.is_refresh_revoked(&Claims {
@@ -485,8 +635,12 @@ impl Journal {
     }
 
     /// Entries recorded from now on, for a live stream.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Entry>> {
-        self.live.subscribe()
+    pub fn subscribe(&self) -> Listener {
+        self.listeners.fetch_add(1, Ordering::Relaxed);
+        Listener {
+            receiver: self.live.subscribe(),
+            listeners: self.listeners.clone(),
+        }
     }
 
     /// Entries sent to live streams that their slowest reader has not taken
@@ -731,23 +885,93 @@ pub(crate) mod tests {
             ..FaultNote::default()
         });
         for (old, fresh) in [(&long, &short), (&short, &long)] {
-            let recycled = recycle(Some(Arc::new(old.clone())), fresh.clone());
+            let mut recycled = recycle(Some(Arc::new(old.clone())));
+            Arc::get_mut(&mut recycled).unwrap().assign_from(fresh);
             assert_eq!(*recycled, *fresh);
         }
     }
 
     #[test]
+    fn long_values_are_cut_on_a_character_boundary_within_the_bound() {
+        let mut cut = String::from("old contents");
+        assign_bounded(&mut cut, "/health", MAX_PATH_BYTES);
+        assert_eq!(cut, "/health");
+        let long = format!("/{}", "é".repeat(MAX_PATH_BYTES));
+        assign_bounded(&mut cut, &long, MAX_PATH_BYTES);
+        assert!(cut.len() <= MAX_PATH_BYTES, "{}", cut.len());
+        assert!(cut.ends_with('…') && cut.starts_with("/é"));
+    }
+
+    #[test]
+    fn a_request_fills_a_recycled_entry_exactly_as_a_fresh_one() {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_796_284_560_123_456_789).unwrap();
+        let head = Head {
+            id: Some(HeaderValue::from_static("req-1")),
+            at,
+            method: Method::POST,
+            uri: Uri::from_static("/oauth2/token?secret=hidden"),
+            route: None,
+            dashboard: true,
+        };
+        let outcome = Outcome {
+            status: 201,
+            duration_ms: 1.5,
+            unmatched: true,
+        };
+        let data = NoteData {
+            user: Some("alice".into()),
+            parent: Some("p0".into()),
+            ..NoteData::default()
+        };
+        let issued = [token("j1", "access"), token("j2", "refresh")];
+        let mut fresh = Entry::default();
+        fresh.fill(&head, &outcome, &mut data.clone(), &issued);
+        assert_eq!(fresh.time, "2026-12-03T07:56:00Z");
+        assert_eq!(fresh.time, crate::store::rfc3339(at));
+        assert_eq!(fresh.path, "/oauth2/token", "no query string");
+        assert_eq!(
+            (fresh.id.as_str(), fresh.method.as_str()),
+            ("req-1", "POST")
+        );
+        assert_eq!(fresh.tokens.issued, ["j1", "j2"]);
+        assert_eq!(fresh.tokens.parent.as_deref(), Some("p0"));
+        assert_eq!(
+            (fresh.user.as_deref(), fresh.route.as_deref()),
+            (Some("alice"), None)
+        );
+        let mut old = entry("an-older-and-longer-id", Some("x"));
+        old.tokens.issued = vec!["a".into(), "b".into(), "c".into()];
+        old.client = Some("client".into());
+        old.fault = Some(FaultNote::default());
+        old.fill(&head, &outcome, &mut data.clone(), &issued);
+        assert_eq!(old, fresh);
+    }
+
+    #[tokio::test]
+    async fn a_live_stream_gets_entries_while_it_is_open_and_is_forgotten_when_dropped() {
+        let journal = Journal::with_capacity(4);
+        let mut listener = journal.subscribe();
+        journal.record_entry(&entry("r1", None), &[]);
+        let wait = std::time::Duration::from_secs(10);
+        let got = tokio::time::timeout(wait, listener.recv()).await;
+        assert_eq!(got.expect("the entry reaches the stream").unwrap().id, "r1");
+        assert_eq!(journal.listeners.load(Ordering::Relaxed), 1);
+        drop(listener);
+        assert_eq!(journal.listeners.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
     fn an_entry_a_reader_still_holds_is_never_overwritten() {
         let journal = Journal::with_capacity(2);
-        journal.record(entry("r1", None), Vec::new());
-        journal.record(entry("r2", None), Vec::new());
+        journal.record_entry(&entry("r1", None), &[]);
+        journal.record_entry(&entry("r2", None), &[]);
         let all = Filter {
             limit: 10,
             ..Filter::default()
         };
         let held = journal.list(&all);
         for n in 3..7 {
-            journal.record(entry(&format!("r{n}"), None), Vec::new());
+            journal.record_entry(&entry(&format!("r{n}"), None), &[]);
         }
         let ids = |list: &[Arc<Entry>]| list.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&held), ["r2", "r1"]);
@@ -760,9 +984,9 @@ pub(crate) mod tests {
         let revoked = RevocationList::default();
         for n in 0..10 {
             let parent = (n > 0).then(|| format!("t{}", n - 1));
-            journal.record(
-                entry(&format!("r{n}"), parent.as_deref()),
-                vec![token(&format!("t{n}"), "refresh")],
+            journal.record_entry(
+                &entry(&format!("r{n}"), parent.as_deref()),
+                &[token(&format!("t{n}"), "refresh")],
             );
         }
         for n in 0..6 {
@@ -781,7 +1005,7 @@ pub(crate) mod tests {
         }
         journal.reset();
         assert!(journal.lineage("t9", &revoked).is_none());
-        journal.record(entry("again", None), vec![token("t9", "access")]);
+        journal.record_entry(&entry("again", None), &[token("t9", "access")]);
         assert_eq!(journal.lineage("t9", &revoked).unwrap().parent, None);
     }
 
@@ -789,11 +1013,11 @@ pub(crate) mod tests {
     fn lineage_links_parents_and_children_and_forgets_the_oldest() {
         let journal = Journal::with_capacity(1);
         let revoked = RevocationList::default();
-        journal.record(
-            entry("r1", None),
-            vec![token("a1", "access"), token("f1", "refresh")],
+        journal.record_entry(
+            &entry("r1", None),
+            &[token("a1", "access"), token("f1", "refresh")],
         );
-        journal.record(entry("r2", Some("f1")), vec![token("f2", "refresh")]);
+        journal.record_entry(&entry("r2", Some("f1")), &[token("f2", "refresh")]);
         let parent = journal.lineage("f1", &revoked).unwrap();
         assert_eq!(parent.children, ["f2"]);
         assert_eq!(parent.issued_by, "r1");
@@ -803,7 +1027,7 @@ pub(crate) mod tests {
         revoked.revoke_refresh("f2", 4_000_000_000);
         assert!(journal.lineage("f2", &revoked).unwrap().revoked);
         for n in 0..10 {
-            journal.record(entry("r", None), vec![token(&format!("x{n}"), "access")]);
+            journal.record_entry(&entry("r", None), &[token(&format!("x{n}"), "access")]);
         }
         assert!(journal.lineage("a1", &revoked).is_none());
         assert_eq!(

@@ -253,10 +253,7 @@ mod tests {
             .into_body()
             .into_data_stream();
         for i in 0..=crate::journal::STREAM_BACKLOG {
-            journal.record(
-                crate::journal::tests::entry(&format!("r{i}"), None),
-                Vec::new(),
-            );
+            journal.record_entry(&crate::journal::tests::entry(&format!("r{i}"), None), &[]);
         }
         assert_eq!(journal.backlog(), crate::journal::STREAM_BACKLOG);
         assert!(body.next().await.is_none(), "a lagging stream ends");

@@ -14,33 +14,13 @@ use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use tower::{Layer, Service};
 
-use crate::journal::{Entry, Note, TokenRefs};
+use crate::journal::{Head, Note, Outcome};
 use crate::middleware::metrics::CLIENT_CLOSED;
 use crate::routes::Unmatched;
 use crate::state::AppState;
 
 /// The header the dashboard's scripts send, so its requests can be hidden.
 pub const DASHBOARD_HEADER: &str = "x-mock-dashboard";
-
-/// Longest path kept, in bytes: the journal is bounded by its entry count,
-/// so an entry must be bounded too (hyper alone lets a path run to hundreds
-/// of kilobytes, and a thousand of those would be hundreds of megabytes).
-pub const MAX_PATH_BYTES: usize = 1024;
-
-/// Longest request id or method kept, in bytes (both may come from the client).
-const MAX_ID_BYTES: usize = 128;
-
-/// `text` cut to at most `max` bytes on a character boundary, marked with `…`.
-fn bounded(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
 
 /// Layer that journals every request.
 #[derive(Clone)]
@@ -78,7 +58,7 @@ pub struct Journaled<S> {
 /// What is known of a request before its response.
 struct Pending {
     note: Note,
-    entry: Entry,
+    head: Head,
     started: Instant,
 }
 
@@ -108,35 +88,19 @@ where
         let dashboard = path == "/"
             || path.starts_with("/ui/")
             || request.headers().contains_key(DASHBOARD_HEADER);
-        let entry = Entry {
-            id: bounded(
-                request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default(),
-                MAX_ID_BYTES,
-            ),
-            time: crate::store::rfc3339(self.app.clock.now()),
-            method: bounded(request.method().as_str(), MAX_ID_BYTES),
-            path: bounded(path, MAX_PATH_BYTES),
-            route: request
-                .extensions()
-                .get::<MatchedPath>()
-                .map(|route| route.as_str().to_owned()),
-            status: 0,
-            duration_ms: 0.0,
-            user: None,
-            client: None,
-            fault: None,
-            tokens: TokenRefs::default(),
+        let head = Head {
+            id: request.headers().get("x-request-id").cloned(),
+            at: self.app.clock.now(),
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
             dashboard,
         };
         JournaledFuture {
             inner: self.inner.call(request),
             pending: Some(Pending {
                 note,
-                entry,
+                head,
                 started: Instant::now(),
             }),
             app: self.app.clone(),
@@ -165,26 +129,13 @@ pin_project_lite::pin_project! {
 }
 
 fn finish(app: &AppState, pending: Pending, status: u16, unmatched: bool) {
-    let Pending {
-        note,
-        mut entry,
-        started,
-    } = pending;
-    let data = note.take();
-    entry.status = status;
-    entry.duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-    if unmatched {
-        entry.route = None;
-    }
-    entry.user = data.user;
-    entry.client = data.client;
-    entry.fault = data.fault;
-    entry.tokens = TokenRefs {
-        issued: data.issued.iter().map(|token| token.jti.clone()).collect(),
-        presented: data.presented,
-        parent: data.parent,
+    let outcome = Outcome {
+        status,
+        duration_ms: (pending.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        unmatched,
     };
-    app.journal.record(entry, data.issued);
+    app.journal
+        .record(&pending.head, &outcome, pending.note.take());
 }
 
 impl<F, ResBody, E> Future for JournaledFuture<F>
@@ -207,19 +158,5 @@ where
             finish(this.app, pending, status, unmatched);
         }
         Poll::Ready(result)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_values_are_cut_on_a_character_boundary_within_the_bound() {
-        assert_eq!(bounded("/health", MAX_PATH_BYTES), "/health");
-        let long = format!("/{}", "é".repeat(MAX_PATH_BYTES));
-        let cut = bounded(&long, MAX_PATH_BYTES);
-        assert!(cut.len() <= MAX_PATH_BYTES, "{}", cut.len());
-        assert!(cut.ends_with('…') && cut.starts_with("/é"));
     }
 }
