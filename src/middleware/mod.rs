@@ -7,9 +7,11 @@
 //! request timeout, body limit. Fault injection sits on the routes
 //! themselves (see `app.rs`), inside all of these.
 
+pub mod cors;
 pub mod faults;
 pub mod journal;
 pub mod metrics;
+pub mod request_id;
 pub mod timeout;
 
 use std::any::Any;
@@ -22,16 +24,13 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+use request_id::REQUEST_ID;
 
 /// Wraps every route (and the fallbacks) in the stack.
 ///
@@ -42,7 +41,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn apply(router: Router<AppState>, app: &AppState) -> Router<AppState> {
     let body_limit = usize::try_from(app.config.max_body_bytes).unwrap_or(usize::MAX);
     let stack = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, FastRequestId))
+        .layer(request_id::RequestIdLayer)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -57,7 +56,6 @@ pub fn apply(router: Router<AppState>, app: &AppState) -> Router<AppState> {
                 // Errors log themselves where they are made; no second line.
                 .on_failure(()),
         )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(metrics::MetricsLayer::new(app.clone()))
         .layer(journal::JournalLayer::new(app.clone()))
         .layer(cors(app))
@@ -67,21 +65,14 @@ pub fn apply(router: Router<AppState>, app: &AppState) -> Router<AppState> {
     router.layer(stack)
 }
 
-/// Makes a UUID v4 request id, formatted on the stack (tower-http's
-/// `MakeRequestUuid` formats through two heap strings per request).
-#[derive(Clone, Copy)]
-struct FastRequestId;
-
-impl MakeRequestId for FastRequestId {
-    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
-        let mut buffer = uuid::Uuid::encode_buffer();
-        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
-        HeaderValue::from_str(id).ok().map(RequestId::new)
-    }
+fn cors(app: &AppState) -> cors::CorsLayer {
+    let origins = app.config.cors_origin_list();
+    cors::CorsLayer::new(cors_policy(origins.as_deref()), origins.is_none())
 }
 
-fn cors(app: &AppState) -> CorsLayer {
-    let origin = match app.config.cors_origin_list() {
+/// The CORS policy: any origin (`None`) or the listed ones.
+pub(crate) fn cors_policy(origins: Option<&[String]>) -> CorsLayer {
+    let origin = match origins {
         None => AllowOrigin::any(),
         Some(list) => AllowOrigin::list(
             list.iter()
@@ -91,7 +82,7 @@ fn cors(app: &AppState) -> CorsLayer {
     // With any origin allowed the answer does not vary by origin, so the
     // `Vary` header (rebuilt on every response) is left out; a list of
     // origins needs it for caches.
-    let vary: &[HeaderName] = if app.config.cors_origin_list().is_some() {
+    let vary: &[HeaderName] = if origins.is_some() {
         &[
             header::ORIGIN,
             header::ACCESS_CONTROL_REQUEST_METHOD,
