@@ -3,7 +3,6 @@
 //! `invalid_request`, never axum's plain-text rejection.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -11,32 +10,73 @@ use axum::http::{StatusCode, header};
 
 use crate::error::ApiError;
 
-/// Parameters of a request, each given at most once (foldhash: the keys
-/// are a handful of short names, and SipHash cost more than the lookups).
+/// Parameters of a request, each given at most once: their decoded text in
+/// one string, and each pair as byte ranges of it. Two allocations whatever
+/// the number of pairs (a map of owned strings took two a pair, and a table),
+/// and a lookup among a handful of short names is a scan.
 #[derive(Debug, Default, Clone)]
-pub struct Params(pub HashMap<String, String, foldhash::fast::RandomState>);
+pub struct Params {
+    text: String,
+    /// Per pair: where its key starts, where its value starts (the key's
+    /// end), and where its value ends.
+    pairs: Vec<(usize, usize, usize)>,
+}
+
+/// Above this many pairs, duplicates are found through a hash set rather
+/// than by comparing every pair with every other.
+const SCAN_PAIRS: usize = 16;
 
 impl Params {
     /// Parses `a=1&b=2`; a parameter given twice is `invalid_request`.
     pub fn parse(input: &[u8]) -> Result<Self, ApiError> {
-        // Sized for a token request's parameters, so the map never regrows.
-        let mut map = HashMap::with_capacity_and_hasher(8, foldhash::fast::RandomState::default());
+        let mut params = Self {
+            text: String::with_capacity(input.len()),
+            pairs: Vec::with_capacity(input.iter().filter(|&&b| b == b'&').count() + 1),
+        };
         for (key, value) in pairs(input) {
-            if map.insert(key.to_string(), value.into_owned()).is_some() {
-                return Err(ApiError::oauth(
-                    "invalid_request",
-                    format!("Parameter '{key}' is given more than once"),
-                ));
-            }
+            let start = params.text.len();
+            params.text.push_str(&key);
+            let middle = params.text.len();
+            params.text.push_str(&value);
+            params.pairs.push((start, middle, params.text.len()));
         }
-        Ok(Self(map))
+        if let Some(key) = params.duplicate() {
+            return Err(ApiError::oauth(
+                "invalid_request",
+                format!("Parameter '{key}' is given more than once"),
+            ));
+        }
+        Ok(params)
+    }
+
+    /// The pairs, in the order given.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|&(start, middle, end)| (&self.text[start..middle], &self.text[middle..end]))
+    }
+
+    /// The first key given twice, if any.
+    fn duplicate(&self) -> Option<&str> {
+        if self.pairs.len() <= SCAN_PAIRS {
+            return self.iter().enumerate().find_map(|(n, (key, _))| {
+                self.iter()
+                    .skip(n + 1)
+                    .any(|(other, _)| other == key)
+                    .then_some(key)
+            });
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.pairs.len());
+        self.iter()
+            .map(|(key, _)| key)
+            .find(|key| !seen.insert(*key))
     }
 
     /// A parameter; an empty value counts as omitted (RFC 6749 section 3.1).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .get(key)
-            .map(String::as_str)
+        self.iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| value)
             .filter(|v| !v.is_empty())
     }
 
@@ -118,6 +158,26 @@ impl<S: Send + Sync> FromRequest<S> for Form {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_read_back_what_was_given_and_refuse_a_repeated_key() {
+        let params =
+            Params::parse(b"grant_type=password&username=a%40b.c&empty=&scope=openid+email")
+                .unwrap();
+        assert_eq!(params.get("grant_type"), Some("password"));
+        assert_eq!(params.get("username"), Some("a@b.c"));
+        assert_eq!(params.get("scope"), Some("openid email"));
+        assert_eq!(params.get("empty"), None, "empty counts as omitted");
+        assert_eq!(params.get("grant"), None, "no prefix match");
+        assert!(params.require("missing").is_err());
+        for count in [3, SCAN_PAIRS, SCAN_PAIRS + 1, 200] {
+            let mut body: Vec<String> = (0..count).map(|n| format!("k{n}={n}")).collect();
+            assert!(Params::parse(body.join("&").as_bytes()).is_ok(), "{count}");
+            body.push("k1=again".into());
+            let error = Params::parse(body.join("&").as_bytes()).unwrap_err();
+            assert!(format!("{error:?}").contains("'k1'"), "{count}: {error:?}");
+        }
+    }
 
     #[test]
     fn pairs_decode_exactly_as_form_urlencoded_does() {
