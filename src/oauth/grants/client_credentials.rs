@@ -34,11 +34,8 @@ pub async fn exchange(ctx: &Ctx<'_>, req: Request) -> ApiResult<TokenResponse> {
         ));
     }
     let app = ctx.app;
-    let now = app.clock.unix();
     let scope = granted.join(" ");
-    let mut claims = app.tokens.refresh_claims(&ctx.client.id);
-    claims.token_type = "access".into();
-    claims.exp = now + app.tokens.access_ttl();
+    let mut claims = app.tokens.client_claims(&ctx.client.id);
     claims.roles = Some(Vec::new());
     claims.client_id = Some(ctx.client.id.clone());
     claims.scope = Some(scope.clone());
