@@ -1,8 +1,14 @@
 //! Metrics middleware: times every request and counts it under its route
 //! template (axum's `MatchedPath`), never its raw URI, so keys stay bounded.
+//! The same timing gives the request's log: its span (method, path, request
+//! id), entered while the inner service runs, and one INFO line when the
+//! answer is ready.
 //!
 //! A plain tower `Service` rather than `from_fn`: it sits on every request,
 //! and `from_fn` boxes both its future and the next service per request.
+//! The log is here rather than in tower-http's `TraceLayer`, which read the
+//! clock five times a request (twice in a body wrapper) whether INFO was
+//! on or not; this layer already holds the start time.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +20,7 @@ use axum::http::{Method, Request, Response};
 use tower::{Layer, Service};
 
 use crate::metrics::UNMATCHED;
+use crate::middleware::request_id::REQUEST_ID;
 use crate::routes::Unmatched;
 use crate::state::AppState;
 
@@ -65,11 +72,20 @@ where
             .extensions()
             .get::<MatchedPath>()
             .map(|path| (request.method().clone(), path.clone()));
+        // The fields are only evaluated when the span is enabled.
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id = %request_id(&request),
+        );
+        let inner = span.in_scope(|| self.inner.call(request));
         MeteredFuture {
-            inner: self.inner.call(request),
+            inner,
             started: Instant::now(),
             route,
             app: self.app.clone(),
+            span,
             done: false,
         }
     }
@@ -89,6 +105,7 @@ pin_project_lite::pin_project! {
         started: Instant,
         route: Option<(Method, MatchedPath)>,
         app: AppState,
+        span: tracing::Span,
         done: bool,
     }
 
@@ -100,6 +117,15 @@ pin_project_lite::pin_project! {
             }
         }
     }
+}
+
+/// The request's id as the request-id layer (outside this one) set it.
+fn request_id<B>(request: &Request<B>) -> &str {
+    request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
 }
 
 /// Records one answer under its route's key (`"GET /api/auth/me"`), built
@@ -147,16 +173,20 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        let _entered = this.span.enter();
         let result = ready!(this.inner.poll(cx));
         *this.done = true;
         if let Ok(response) = &result {
             let unmatched = response.extensions().get::<Unmatched>().is_some();
-            record(
-                this.app,
-                this.route.take(),
-                unmatched,
-                response.status().as_u16(),
-                this.started.elapsed(),
+            let status = response.status().as_u16();
+            let elapsed = this.started.elapsed();
+            record(this.app, this.route.take(), unmatched, status, elapsed);
+            // Errors log themselves where they are made; this is the one
+            // line every answer gets (tower-http's wording and fields).
+            tracing::info!(
+                latency = %format_args!("{} ms", elapsed.as_millis()),
+                status,
+                "finished processing request"
             );
         }
         Poll::Ready(result)

@@ -1,10 +1,10 @@
 //! The middleware stack, applied in one place so its order is visible.
 //!
-//! Outermost first: request id (set, then trace with it, then echo it),
-//! metrics (so every response counts, CORS preflights and panics included),
-//! CORS (outside the faults, so a simulated 500 still carries CORS headers
-//! and a browser reports the 500, not a CORS failure), panic catcher,
-//! request timeout, body limit. Fault injection sits on the routes
+//! Outermost first: request id (set, then echoed), metrics and the
+//! request's log (so every response counts, CORS preflights and panics
+//! included), CORS (outside the faults, so a simulated 500 still carries
+//! CORS headers and a browser reports the 500, not a CORS failure), panic
+//! catcher, request timeout, body limit. Fault injection sits on the routes
 //! themselves (see `app.rs`), inside all of these.
 
 pub mod cors;
@@ -18,14 +18,12 @@ use std::any::Any;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -42,20 +40,6 @@ pub fn apply(router: Router<AppState>, app: &AppState) -> Router<AppState> {
     let body_limit = usize::try_from(app.config.max_body_bytes).unwrap_or(usize::MAX);
     let stack = ServiceBuilder::new()
         .layer(request_id::RequestIdLayer)
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    let id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO))
-                // Errors log themselves where they are made; no second line.
-                .on_failure(()),
-        )
         .layer(metrics::MetricsLayer::new(app.clone()))
         .layer(journal::JournalLayer::new(app.clone()))
         .layer(cors(app))

@@ -335,7 +335,7 @@ fn the_public_bind_warning_is_printed_whatever_the_log_level() {
 }
 
 #[tokio::test]
-async fn injected_errors_and_delays_are_logged_with_the_request_id() {
+async fn injected_errors_delays_and_every_answer_are_logged_with_the_request_id() {
     let dir = temp_dir();
     let mut server = start(binary(&dir).env("LOG_FORMAT", "json"));
     let client = reqwest::Client::new();
@@ -351,13 +351,16 @@ async fn injected_errors_and_delays_are_logged_with_the_request_id() {
             .unwrap();
     }
     let stderr = server.child.stderr.take().unwrap();
-    // Bounded: without the log lines the reader would wait on the pipe.
+    // Every answer is logged before it is sent, so the lines are in the
+    // pipe; the server's end closes with it and the reader sees the end.
+    server.child.kill().unwrap();
+    // Bounded all the same: a child that outlived the kill would hold the pipe.
     let reader = tokio::task::spawn_blocking(move || {
-        let mut found = (false, false);
+        let mut found = (false, false, false);
         for line in BufReader::new(stderr)
             .lines()
             .map_while(Result::ok)
-            .take(50)
+            .take(500)
         {
             let Ok(entry) = serde_json::from_str::<Value>(&line) else {
                 continue;
@@ -365,7 +368,11 @@ async fn injected_errors_and_delays_are_logged_with_the_request_id() {
             let text = entry.to_string();
             found.0 |= text.contains("simulated error") && text.contains("fault-log-error");
             found.1 |= text.contains("simulated delay") && text.contains("fault-log-delay");
-            if found == (true, true) {
+            // The answer's own line, in the request's span.
+            found.2 |= text.contains("finished processing request")
+                && entry["fields"]["status"] == 503
+                && text.contains("fault-log-error");
+            if found == (true, true, true) {
                 break;
             }
         }
@@ -375,5 +382,9 @@ async fn injected_errors_and_delays_are_logged_with_the_request_id() {
         .await
         .map(Result::unwrap)
         .unwrap_or_default();
-    assert_eq!(found, (true, true), "(error logged, delay logged)");
+    assert_eq!(
+        found,
+        (true, true, true),
+        "(error logged, delay logged, the 503 answer logged)"
+    );
 }
