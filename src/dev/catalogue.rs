@@ -3,7 +3,7 @@
 //! one place knows how to give a token each defect.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -309,6 +309,8 @@ async fn bad_tokens(
 /// The name of the token fault asked for: `mock_token_fault` in the query
 /// wins over the `X-Mock-Token-Fault` header.
 pub fn requested_fault(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
+    // Looked up by name: a lookup by string parses the name on every call.
+    static TOKEN_FAULT: HeaderName = HeaderName::from_static("x-mock-token-fault");
     let from_query = query.and_then(|query| {
         query.split('&').find_map(|pair| {
             let (key, value) = pair.split_once('=')?;
@@ -317,7 +319,7 @@ pub fn requested_fault(query: Option<&str>, headers: &HeaderMap) -> Option<Strin
     });
     from_query.or_else(|| {
         headers
-            .get("x-mock-token-fault")
+            .get(&TOKEN_FAULT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     })

@@ -11,16 +11,18 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
-use axum::http::{Request, Response};
+use axum::http::{HeaderName, Request, Response};
 use tower::{Layer, Service};
 
 use crate::journal::{Head, Note, Outcome};
 use crate::middleware::metrics::CLIENT_CLOSED;
+use crate::middleware::request_id::REQUEST_ID;
 use crate::routes::Unmatched;
 use crate::state::AppState;
 
 /// The header the dashboard's scripts send, so its requests can be hidden.
-pub const DASHBOARD_HEADER: &str = "x-mock-dashboard";
+/// A `HeaderName`, not a string: a lookup by string parses the name first.
+pub const DASHBOARD_HEADER: HeaderName = HeaderName::from_static("x-mock-dashboard");
 
 /// Layer that journals every request.
 #[derive(Clone)]
@@ -89,7 +91,7 @@ where
             || path.starts_with("/ui/")
             || request.headers().contains_key(DASHBOARD_HEADER);
         let head = Head {
-            id: request.headers().get("x-request-id").cloned(),
+            id: request.headers().get(REQUEST_ID).cloned(),
             at: self.app.clock.now(),
             method: request.method().clone(),
             uri: request.uri().clone(),

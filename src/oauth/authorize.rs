@@ -140,9 +140,8 @@ pub async fn authorize_get(
     ))]
 pub async fn authorize_post(
     State(app): State<AppState>,
-    headers: HeaderMap,
     note: Note,
-    Form(params): Form,
+    Form { headers, params }: Form,
 ) -> Response {
     handle(&app, &headers, &note, params).await
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::error::ApiError;
 
@@ -119,8 +119,17 @@ fn text(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body.
-pub struct Form(pub Params);
+/// An `application/x-www-form-urlencoded` body, and the request's headers.
+///
+/// Every handler that reads a form also reads the headers (client
+/// credentials, faults, cookies); they are moved out of the request here,
+/// where axum's `HeaderMap` extractor would copy every one of them.
+pub struct Form {
+    /// The request's headers.
+    pub headers: HeaderMap,
+    /// The body's parameters.
+    pub params: Params,
+}
 
 impl<S: Send + Sync> FromRequest<S> for Form {
     type Rejection = ApiError;
@@ -141,6 +150,9 @@ impl<S: Send + Sync> FromRequest<S> for Form {
                 "The body must be application/x-www-form-urlencoded",
             ));
         }
+        let (mut parts, body) = req.into_parts();
+        let headers = std::mem::take(&mut parts.headers);
+        let req = Request::from_parts(parts, body);
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             let status = rejection.status();
             let mut error = ApiError::oauth("invalid_request", rejection.body_text());
@@ -151,7 +163,10 @@ impl<S: Send + Sync> FromRequest<S> for Form {
             }
             error
         })?;
-        Ok(Self(Params::parse(&bytes)?))
+        Ok(Self {
+            headers,
+            params: Params::parse(&bytes)?,
+        })
     }
 }
 

@@ -65,9 +65,8 @@ pub async fn live_claims(app: &AppState, token: &str) -> Option<Claims> {
     ))]
 pub async fn introspect(
     State(app): State<AppState>,
-    headers: HeaderMap,
     note: Note,
-    Form(params): Form,
+    Form { headers, params }: Form,
 ) -> ApiResult<Response> {
     caller(&app, &headers, &params, &note)?;
     let token = params.require("token")?;

@@ -2,7 +2,7 @@
 //! well-formed request, whatever the token.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 
 use crate::auth::tokens::TokenType;
 use crate::error::ApiResult;
@@ -21,9 +21,8 @@ use crate::state::AppState;
     ))]
 pub async fn revoke(
     State(app): State<AppState>,
-    headers: HeaderMap,
     note: Note,
-    Form(params): Form,
+    Form { headers, params }: Form,
 ) -> ApiResult<StatusCode> {
     caller(&app, &headers, &params, &note)?;
     let token = params.require("token")?;

@@ -113,9 +113,8 @@ pub struct TokenRequest {
 pub async fn token(
     State(app): State<AppState>,
     uri: axum::http::Uri,
-    headers: HeaderMap,
     note: Note,
-    Form(params): Form,
+    Form { headers, params }: Form,
 ) -> ApiResult<Response> {
     // Checked before the grant runs, so a bad name consumes no code.
     let fault = token_fault(&app, &uri, &headers)?;
