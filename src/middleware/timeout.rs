@@ -103,7 +103,7 @@ mod tests {
     /// A service whose answer comes after `wait` (or never).
     fn answering_after(
         wait: Option<Duration>,
-    ) -> impl Service<(), Response = Response, Error = Infallible, Future: Send> + Clone {
+    ) -> impl Service<(), Response = Response, Error = Infallible, Future: Send> {
         tower::service_fn(move |()| async move {
             match wait {
                 Some(wait) => tokio::time::sleep(wait).await,
@@ -128,8 +128,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_answer_that_waits_less_than_the_limit_is_passed_through() {
-        let timed = TimeoutLayer.layer(answering_after(Some(REQUEST_TIMEOUT / 2)));
-        let response = timed.clone().oneshot(()).await.unwrap();
+        let response = TimeoutLayer
+            .layer(answering_after(Some(REQUEST_TIMEOUT / 2)))
+            .oneshot(())
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         let ready = TimeoutLayer
             .layer(answering_after(Some(Duration::ZERO)))
