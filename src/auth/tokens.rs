@@ -519,10 +519,10 @@ fn header_text(alg: &str, kid: Option<&str>) -> Vec<u8> {
 }
 
 /// Whether `text` goes into a JSON string as it is: serde_json escapes only
-/// the control characters, `"` and `\`. A block's fold has no early exit, so
-/// the compiler checks its 32 bytes in a few vector instructions; serde_json's own scan (a
-/// table lookup and a branch a byte) cost more than the rest of writing a
-/// token's claims.
+/// the control characters, `"` and `\`. A block's fold has no early exit,
+/// so the compiler checks its 32 bytes with a few vector instructions;
+/// serde_json's own scan (a table lookup and a branch a byte) cost more
+/// than the rest of writing a token's claims.
 fn needs_no_escape(text: &str) -> bool {
     fn clean(bytes: &[u8]) -> bool {
         bytes.iter().fold(true, |plain, &b| {
