@@ -330,6 +330,71 @@ async fn an_idle_keep_alive_connection_is_closed_by_the_header_timeout() {
     );
 }
 
+/// Reads from `stream` until `needle` has arrived or `limit` passes.
+async fn read_until_seen(stream: &mut TcpStream, needle: &[u8], limit: Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !seen.windows(needle.len()).any(|w| w == needle) {
+        let left = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_and_streams_that_outlast_the_header_timeout_are_not_cut_off() {
+    // The header timeout applies while a connection waits for a request
+    // head, never while it is serving one.
+    let proc = spawn_server(&["--header-read-timeout-secs", "1"]).await;
+    let mut slow = TcpStream::connect(proc.addr).await.expect("connect");
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\nX-Mock-Delay: 2500\r\n\r\n")
+        .await
+        .expect("write");
+    let mut stream = TcpStream::connect(proc.addr).await.expect("connect");
+    stream
+        .write_all(b"GET /api/dev/requests/stream HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .expect("write");
+    let head = read_until_seen(&mut stream, b"\r\n\r\n", MARGIN).await;
+    assert!(
+        String::from_utf8_lossy(&head).starts_with("HTTP/1.1 200"),
+        "stream head: {:?}",
+        String::from_utf8_lossy(&head)
+    );
+    let answer = read_until_seen(&mut slow, b"\r\n\r\n", MARGIN).await;
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "a request delayed past the header timeout got {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    // Three timeouts later the stream is still open and still delivers.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    exchange(
+        proc.addr,
+        b"GET /after-three-timeouts HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .expect("a request to journal");
+    let events = read_until_seen(&mut stream, b"/after-three-timeouts", MARGIN).await;
+    assert!(
+        String::from_utf8_lossy(&events).contains("/after-three-timeouts"),
+        "the live stream stopped delivering: {:?}",
+        String::from_utf8_lossy(&events)
+    );
+    // The delayed request's connection, idle again, is closed one timeout on.
+    assert!(
+        wait_closed(&mut slow, Duration::from_secs(1) + MARGIN)
+            .await
+            .is_some(),
+        "the idle connection after the slow answer stayed open"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_utf8_gets_json_errors_where_the_app_sees_the_request() {
     let proc = spawn_server(&SHORT_HEADER_TIMEOUT).await;

@@ -5,25 +5,23 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
-use tokio::time::Sleep;
 
 use crate::app;
 use crate::config::{Config, DEFAULT_JWT_SECRET};
 use crate::seed::DEFAULT_PASSWORD;
 use crate::state::AppState;
+
+mod idle;
 
 /// Largest request head (request line and headers) hyper buffers; past it,
 /// hyper answers 431 itself.
@@ -185,10 +183,10 @@ impl Server {
         tokio::spawn(async move { warm.keys().warm_up().await });
         let header_timeout = Duration::from_secs(state.config.header_read_timeout_secs);
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // hyper's own header timeout is off: `idle` keeps it per connection.
         builder
             .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
+            .header_read_timeout(None)
             .max_buf_size(MAX_HEADER_BYTES);
         let graceful = GracefulShutdown::new();
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -216,16 +214,20 @@ impl Server {
             let dropper = crate::middleware::faults::DropConnection::default();
             let notified = dropper.0.clone();
             let per_connection = router.clone();
+            let activity = idle::Activity::new();
+            let stream = idle::IdleDeadline::new(stream, header_timeout, activity.clone());
             let service = TowerToHyperService::new(tower::service_fn(
                 move |mut request: axum::extract::Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(dropper.clone());
-                    tower::ServiceExt::oneshot(
-                        per_connection.clone(),
-                        request.map(axum::body::Body::new),
+                    idle::Tracked::new(
+                        activity.begin(),
+                        tower::ServiceExt::oneshot(
+                            per_connection.clone(),
+                            request.map(axum::body::Body::new),
+                        ),
                     )
                 },
             ));
-            let stream = FirstByteDeadline::new(stream, header_timeout);
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             let connection = graceful.watch(connection.into_owned());
             tokio::spawn(async move {
@@ -274,86 +276,6 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-/// A stream whose first read fails with `TimedOut` if no byte arrives in
-/// time. hyper-util's protocol detection runs before hyper's header timer
-/// starts, so without this a client that connects and sends nothing would
-/// hold its connection (and a slot) forever.
-struct FirstByteDeadline<S> {
-    inner: S,
-    deadline: Option<Pin<Box<Sleep>>>,
-}
-
-impl<S> FirstByteDeadline<S> {
-    fn new(inner: S, timeout: Duration) -> Self {
-        Self {
-            inner,
-            deadline: Some(Box::pin(tokio::time::sleep(timeout))),
-        }
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for FirstByteDeadline<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = &mut *self;
-        let before = buf.filled().len();
-        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
-        let Some(deadline) = this.deadline.as_mut() else {
-            return read;
-        };
-        match read {
-            // Data or end of stream: from here on hyper's own timers rule.
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before || buf.remaining() == 0 {
-                    this.deadline = None;
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Pending => match deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "no request within the header read timeout",
-                ))),
-                Poll::Pending => Poll::Pending,
-            },
-            error => error,
-        }
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for FirstByteDeadline<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 async fn sweep_revoked(state: AppState) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
@@ -367,9 +289,6 @@ async fn sweep_revoked(state: AppState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    const TIMEOUT: Duration = Duration::from_secs(30);
 
     #[tokio::test]
     async fn the_accept_queue_holds_a_burst_well_past_128_connections() {
@@ -387,26 +306,5 @@ mod tests {
         .expect("connect task");
         assert_eq!(connected.ok(), Some(300));
         drop(listener);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_silent_client_gets_timed_out_on_its_first_read() {
-        let (_client, server) = tokio::io::duplex(64);
-        let mut stream = FirstByteDeadline::new(server, TIMEOUT);
-        let error = stream.read(&mut [0; 8]).await.expect_err("timed out");
-        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn after_the_first_byte_the_deadline_no_longer_applies() {
-        let (mut client, server) = tokio::io::duplex(64);
-        let mut stream = FirstByteDeadline::new(server, TIMEOUT);
-        client.write_all(b"G").await.expect("write");
-        assert_eq!(stream.read(&mut [0; 8]).await.expect("first read"), 1);
-        let second = tokio::time::timeout(TIMEOUT * 2, stream.read(&mut [0; 8])).await;
-        assert!(
-            second.is_err(),
-            "the second read waited for data: {second:?}"
-        );
     }
 }
