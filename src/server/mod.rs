@@ -5,13 +5,14 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Semaphore;
@@ -22,6 +23,7 @@ use crate::seed::DEFAULT_PASSWORD;
 use crate::state::AppState;
 
 mod idle;
+mod quiet;
 
 /// Largest request head (request line and headers) hyper buffers; past it,
 /// hyper answers 431 itself.
@@ -188,7 +190,9 @@ impl Server {
             .http1()
             .header_read_timeout(None)
             .max_buf_size(MAX_HEADER_BYTES);
-        let graceful = GracefulShutdown::new();
+        // Each connection holds a receiver until it ends: shutdown sends,
+        // then waits for them all to drop.
+        let (stop, _) = tokio::sync::watch::channel(());
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         tokio::pin!(shutdown);
         loop {
@@ -229,26 +233,70 @@ impl Server {
                 },
             ));
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection.into_owned());
-            tokio::spawn(async move {
-                tokio::select! {
-                    result = connection => if let Err(error) = result {
-                        tracing::debug!(%error, "connection ended with an error");
-                    },
-                    () = notified.notified() => tracing::debug!("connection dropped by a fault rule"),
-                }
-                drop(permit);
+            let connection = connection.into_owned();
+            let mut stopping = stop.subscribe();
+            let stopped = quiet::Quiet::new(async move {
+                let _ = stopping.changed().await;
+                stopping
             });
+            let dropped = quiet::Quiet::new(async move { notified.notified().await });
+            tokio::spawn(serve(
+                connection,
+                |connection| connection.graceful_shutdown(),
+                stopped,
+                dropped,
+                permit,
+            ));
         }
         // Closing the listener first makes new connections fail at once.
         drop(listener);
         tracing::info!("shutting down: finishing requests in flight");
         // Live journal streams never finish by themselves.
         state.journal.close();
-        graceful.shutdown().await;
+        let _ = stop.send(());
+        stop.closed().await;
         sweeper.abort();
         Ok(())
     }
+}
+
+/// Drives one connection to its end: finishes its request in flight and
+/// closes once `stopped` completes (the server is shutting down), or drops
+/// it without a byte more once `dropped` does (a fault rule's `drop`).
+async fn serve<C, E>(
+    connection: C,
+    graceful_shutdown: impl Fn(Pin<&mut C>),
+    mut stopped: quiet::Quiet<impl Future<Output = tokio::sync::watch::Receiver<()>>>,
+    mut dropped: quiet::Quiet<impl Future<Output = ()>>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) where
+    C: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut connection = std::pin::pin!(connection);
+    // Held from the shutdown signal to the connection's end, so that the
+    // shutdown waits for this connection.
+    let mut stopping = None;
+    let ended = std::future::poll_fn(|cx| {
+        if stopping.is_none()
+            && let Poll::Ready(receiver) = Pin::new(&mut stopped).poll(cx)
+        {
+            stopping = Some(receiver);
+            graceful_shutdown(connection.as_mut());
+        }
+        if Pin::new(&mut dropped).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        connection.as_mut().poll(cx).map(Some)
+    })
+    .await;
+    match ended {
+        Some(Err(error)) => tracing::debug!(%error, "connection ended with an error"),
+        None => tracing::debug!("connection dropped by a fault rule"),
+        Some(Ok(())) => {}
+    }
+    drop(stopping);
+    drop(permit);
 }
 
 /// `http://IP:PORT` for a bound address; an unspecified host (0.0.0.0,
