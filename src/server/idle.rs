@@ -5,7 +5,7 @@
 //! the end of its last answer); otherwise it is closed. That covers a
 //! client that connects and sends nothing, one that sends half a head and
 //! stalls, and an idle keep-alive connection, as hyper's own header-read
-//! timeout does. hyper's costs about 5 % of the throughput of a cheap
+//! timeout does. hyper's costs 4 to 5 % of the throughput of a cheap
 //! route (measured on client credentials): for every request it reads the
 //! clock, boxes a new tokio timer (cloning the runtime handle, a reference
 //! count both workers write), registers it in the timer wheel and removes
