@@ -282,17 +282,19 @@ mod tests {
         tokio::time::timeout(within, read).await.ok()
     }
 
-    fn answer(body: Body) -> Response {
-        Response::new(body)
+    /// Asserts that the stream stays open for one timeout less a second,
+    /// then fails with `TimedOut` within two seconds more.
+    async fn assert_times_out_one_timeout_from_now(stream: &mut IdleDeadline<DuplexStream>) {
+        let early = failure_within(stream, TIMEOUT - Duration::from_secs(1)).await;
+        assert_eq!(early, None, "timed out early");
+        let late = failure_within(stream, Duration::from_secs(2)).await;
+        assert_eq!(late, Some(io::ErrorKind::TimedOut));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_silent_connection_times_out_at_the_deadline_and_not_before() {
         let (_client, mut stream, _) = connection();
-        let early = failure_within(&mut stream, TIMEOUT - Duration::from_secs(1)).await;
-        assert_eq!(early, None);
-        let late = failure_within(&mut stream, Duration::from_secs(2)).await;
-        assert_eq!(late, Some(io::ErrorKind::TimedOut));
+        assert_times_out_one_timeout_from_now(&mut stream).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -315,10 +317,7 @@ mod tests {
         assert_eq!(failure_within(&mut stream, TIMEOUT * 3).await, None);
         drop(busy);
         // Idle from the end of the request: one whole timeout again.
-        let early = failure_within(&mut stream, TIMEOUT - Duration::from_secs(1)).await;
-        assert_eq!(early, None);
-        let late = failure_within(&mut stream, Duration::from_secs(2)).await;
-        assert_eq!(late, Some(io::ErrorKind::TimedOut));
+        assert_times_out_one_timeout_from_now(&mut stream).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -326,15 +325,13 @@ mod tests {
         let (_client, mut stream, activity) = connection();
         tokio::time::sleep(TIMEOUT / 2).await;
         let ready = Tracked::new(activity.begin(), async {
-            Ok::<_, std::convert::Infallible>(answer(Body::from("{}")))
+            Ok::<_, std::convert::Infallible>(Response::new(Body::from("{}")))
         })
         .await;
         assert!(ready.is_ok());
         assert_eq!(activity.busy.load(Ordering::Relaxed), 0);
-        let early = failure_within(&mut stream, TIMEOUT - Duration::from_secs(1)).await;
-        assert_eq!(early, None, "idle counts from the answer, not the opening");
-        let late = failure_within(&mut stream, Duration::from_secs(2)).await;
-        assert_eq!(late, Some(io::ErrorKind::TimedOut));
+        // Idle counts from the answer, not from the opening.
+        assert_times_out_one_timeout_from_now(&mut stream).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -342,7 +339,7 @@ mod tests {
         let (_client, mut stream, activity) = connection();
         let events = futures_util::stream::pending::<Result<Bytes, io::Error>>();
         let ready = Tracked::new(activity.begin(), async {
-            Ok::<_, std::convert::Infallible>(answer(Body::from_stream(events)))
+            Ok::<_, std::convert::Infallible>(Response::new(Body::from_stream(events)))
         })
         .await;
         let Ok(streaming) = ready;

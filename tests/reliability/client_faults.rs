@@ -360,18 +360,14 @@ async fn answers_and_streams_that_outlast_the_header_timeout_are_not_cut_off() {
         .write_all(b"GET /api/dev/requests/stream HTTP/1.1\r\nHost: t\r\n\r\n")
         .await
         .expect("write");
-    let head = read_until_seen(&mut stream, b"\r\n\r\n", MARGIN).await;
-    assert!(
-        String::from_utf8_lossy(&head).starts_with("HTTP/1.1 200"),
-        "stream head: {:?}",
-        String::from_utf8_lossy(&head)
-    );
-    let answer = read_until_seen(&mut slow, b"\r\n\r\n", MARGIN).await;
-    assert!(
-        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
-        "a request delayed past the header timeout got {:?}",
-        String::from_utf8_lossy(&answer)
-    );
+    for (connection, what) in [
+        (&mut stream, "the live stream"),
+        (&mut slow, "a request delayed past the header timeout"),
+    ] {
+        let head = read_until_seen(connection, b"\r\n\r\n", MARGIN).await;
+        let head = String::from_utf8_lossy(&head);
+        assert!(head.starts_with("HTTP/1.1 200"), "{what} got {head:?}");
+    }
     // Three timeouts later the stream is still open and still delivers.
     tokio::time::sleep(Duration::from_secs(3)).await;
     exchange(
