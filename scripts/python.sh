@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What users install, tested as they get it: builds the pip wheel with
 # maturin from the test command's release build (same target directory and
-# profile; after `cargo build --release --bins --examples` nothing is
+# profile; after `cargo build --release --bins` nothing is
 # compiled again, and the wheel carries that very binary), installs it into
 # a fresh virtual environment, and runs the plugin's suite (python/tests),
 # the example chat-api's suite (examples/chat-api-python) and QUICKSTART's

@@ -48,8 +48,13 @@ step "shellcheck"
 ensure_apt shellcheck
 shellcheck -x scripts/*.sh scripts/lib/*.sh .ci/run
 
+# Two builds, not one: examples may use dev-dependencies, whose features
+# (tokio's test-util...) change the library's build, so a binary built with
+# them is not the one `cargo build --release --bin ...` (e2e.sh, maturin)
+# asks for, and that one would be compiled and linked again in a lane.
 step "release build (server, soak driver, baseline)"
-cargo build --release --quiet --bins --examples
+cargo build --release --quiet --bins
+cargo build --release --quiet --examples
 
 # The 2-minute soak holds a steady 200 requests/s and mostly waits, so it
 # runs beside the suites below instead of after them. Whatever happens, this
