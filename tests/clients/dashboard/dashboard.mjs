@@ -3,6 +3,7 @@
 // "N passed, N failed". The checks run in order against one server and
 // build on each other's state (a user added, then edited, then deleted).
 import puppeteer from "puppeteer-core";
+import { fullShot } from "../fullshot.mjs";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -184,7 +185,7 @@ await check("a fault rule added in the UI fails a login, and its hit count rises
   assert(response.status === 503 && response.headers.get("retry-after") === "7", `${response.status}`);
   // No reload: the live panel picks the count up.
   await page.waitForFunction(() => document.querySelector("#rules-table .hits").textContent.trim() === "1", { timeout: 10000 });
-  await page.screenshot({ path: `${SHOTS}/faults.png`, fullPage: true });
+  await fullShot(page, `${SHOTS}/faults.png`);
   await submit(page, "#rules-table form button");
   assert((await login("alice@example.com")).status === 200, "rule removed");
 });
@@ -214,7 +215,7 @@ await check("rotating a key in the UI adds a key to the JWKS", async () => {
   assert(after.length === before.length + 1, `${before.length} -> ${after.length}`);
   const current = await page.$eval("#keys-table", (t) => [...t.querySelectorAll("tr")].find((tr) => tr.textContent.includes("current"))?.dataset.kid);
   assert(current && after.includes(current) && !before.includes(current), `current ${current}`);
-  await page.screenshot({ path: `${SHOTS}/keys.png`, fullPage: true });
+  await fullShot(page, `${SHOTS}/keys.png`);
 });
 
 await check("advancing the clock in the UI makes a token expired in the debugger", async () => {
@@ -247,7 +248,7 @@ await check("every page reads with JavaScript off", async () => {
   for (const [name, path, selector] of pages) {
     await off.goto(`${BASE}${path}`, { waitUntil: "domcontentloaded" });
     assert(await off.$(selector), `${name}: ${selector}`);
-    await off.screenshot({ path: `${SHOTS}/nojs-${name}.png`, fullPage: true });
+    await fullShot(off, `${SHOTS}/nojs-${name}.png`);
   }
   // A form works without JavaScript too: post, redirect, the note on the page.
   await off.type("#add-rule input[name=delay_ms]", "abc");

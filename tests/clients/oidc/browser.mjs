@@ -15,6 +15,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
+import { fullShot } from "../fullshot.mjs";
 import { assert, check, finish } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -122,7 +123,7 @@ await check("oidc-client-ts: signinRedirect through the login page, profile show
     await page.waitForSelector("#signin:not([hidden])");
     await Promise.all([page.waitForNavigation(), page.click("#signin")]);
     assert(page.url().startsWith(`${BASE}/oauth2/authorize?`), `not on the login page: ${page.url()}`);
-    await page.screenshot({ path: `${SHOTS}/spa-login-page.png`, fullPage: true });
+    await fullShot(page, `${SHOTS}/spa-login-page.png`);
     await page.click(ALICE);
     await page.waitForFunction(() => document.getElementById("status")?.textContent.startsWith("signed in"), { timeout: 15000 });
     const profile = JSON.parse(await page.$eval("#profile", (el) => el.textContent));
@@ -159,7 +160,7 @@ await check("login page: one-click 'continue as'", async () => {
   const { page, close } = await newPage();
   try {
     await page.goto(authorizeUrl(), { waitUntil: "domcontentloaded" });
-    await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
+    await fullShot(page, `${SHOTS}/login.png`);
     const labels = await page.$$eval("button[name=user_id]", (bs) => bs.map((b) => b.textContent));
     assert(labels.length >= 5 && labels.some((t) => t.includes("bob@example.com") && t.includes("Bob Smith")), labels.join("|"));
     await clickAndWait(page, ALICE);
@@ -191,7 +192,7 @@ await check("login page: a wrong password is shown on the page", async () => {
     assert(await page.$eval("#email", (el) => el.value) === "alice@example.com", "email not kept");
     const focused = await focusedAfterLoad(page, "id", "password");
     assert(focused === "password", `focus after a wrong password: ${focused}`);
-    await page.screenshot({ path: `${SHOTS}/wrong-password.png`, fullPage: true });
+    await fullShot(page, `${SHOTS}/wrong-password.png`);
   } finally { await close(); }
 });
 
@@ -218,7 +219,7 @@ await check("login page: keyboard only (Tab to the password form, Enter)", async
     await page.keyboard.press("Tab");
     assert(await page.evaluate(() => document.activeElement?.id) === "password", "Tab from email does not reach password");
     await page.keyboard.type("password123");
-    await page.screenshot({ path: `${SHOTS}/keyboard.png`, fullPage: true });
+    await fullShot(page, `${SHOTS}/keyboard.png`);
     await Promise.all([page.waitForNavigation({ waitUntil: "domcontentloaded" }), page.keyboard.press("Enter")]);
     assert(query(page).get("code"), page.url());
   } finally { await close(); }
@@ -240,7 +241,7 @@ await check("login page: works with JavaScript disabled", async () => {
   const { page, close } = await newPage({ javascript: false });
   try {
     await page.goto(authorizeUrl(), { waitUntil: "domcontentloaded" });
-    await page.screenshot({ path: `${SHOTS}/no-javascript.png`, fullPage: true });
+    await fullShot(page, `${SHOTS}/no-javascript.png`);
     await clickAndWait(page, ALICE);
     assert(query(page).get("code"), page.url());
   } finally { await close(); }
@@ -259,7 +260,7 @@ await check("login page: bad extra-claims JSON is shown on the page, not a 500",
     assert((await page.$eval("#extra_claims_choose", (el) => el.value)) === '{"tenant": acme', "typed text lost");
     const focused = await focusedAfterLoad(page, "id", "extra_claims_choose");
     assert(focused === "extra_claims_choose", `focus after bad claims: ${focused}`);
-    await page.screenshot({ path: `${SHOTS}/bad-claims.png`, fullPage: true });
+    await fullShot(page, `${SHOTS}/bad-claims.png`);
   } finally { await close(); }
 });
 
@@ -270,7 +271,7 @@ await check("login page: a narrow (phone) screen", async () => {
     await page.goto(authorizeUrl(), { waitUntil: "domcontentloaded" });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 0, `horizontal overflow ${overflow}px`);
-    await page.screenshot({ path: `${SHOTS}/login-phone.png`, fullPage: true });
+    await fullShot(page, `${SHOTS}/login-phone.png`);
   } finally { await close(); }
 });
 
