@@ -167,7 +167,11 @@ fi
 
 CRYPTO_FEATURES=(rust_crypto aws_lc_rs)
 if [ "$BUILD" = 1 ]; then
-  cargo build --release --quiet --bin mock-auth-server --example baseline
+  # Two builds, as in scripts/test.sh: one command for both would build the
+  # server with the example's dev-dependency features, another binary than
+  # the one the other scripts build and run.
+  cargo build --release --quiet --bin mock-auth-server
+  cargo build --release --quiet --example baseline
   # Its own package (jsonwebtoken's backends exclude each other), built
   # once per backend into the server's target directory, whose dependency
   # builds it shares.

@@ -31,7 +31,11 @@ if ! [[ $duration =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ]; then
 fi
 
 echo "soak: building the release server and the driver"
-cargo build --release --quiet --bin mock-auth-server --example soak
+# Two builds, as in scripts/test.sh: one command for both would build the
+# server with the example's dev-dependency features and replace, while the
+# suites beside the soak run it, the binary they were given.
+cargo build --release --quiet --bin mock-auth-server
+cargo build --release --quiet --example soak
 
 outdir=${SOAK_DIR:-$PWD/target/soak}
 rm -f "$outdir/summary.json"

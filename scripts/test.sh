@@ -49,9 +49,12 @@ ensure_apt shellcheck
 shellcheck -x scripts/*.sh scripts/lib/*.sh .ci/run
 
 # Two builds, not one: examples may use dev-dependencies, whose features
-# (tokio's test-util...) change the library's build, so a binary built with
-# them is not the one `cargo build --release --bin ...` (e2e.sh, maturin)
-# asks for, and that one would be compiled and linked again in a lane.
+# (tokio's test-util...) change the library's build, so a server built with
+# them is not the one `cargo build --release --bin mock-auth-server` asks
+# for. Every script builds the two apart (soak.sh, bench.sh, e2e.sh,
+# schemathesis.sh, maturin's wrapper), so each of their builds is a no-op
+# here and none replaces target/release/mock-auth-server while a lane runs it
+# (it did once, from soak.sh's combined build: e2e found no binary).
 step "release build (server, soak driver, baseline)"
 cargo build --release --quiet --bins
 cargo build --release --quiet --examples
