@@ -13,8 +13,9 @@
 --
 -- Mode code: the authorization-code exchange. Codes are single-use and made
 -- ahead of the run (benchlib.py codes); each request takes the next one of
--- its thread's share and appends it to BENCH_BODY. A thread that runs out
--- re-sends its last code, which the server refuses: a visible non-2xx.
+-- its thread's share, appended to BENCH_BODY (the requests are formatted in
+-- init). A thread that runs out re-sends its last code, which the server
+-- refuses: a visible non-2xx.
 --
 -- Refresh rotates: the presented token is revoked and a new one comes back.
 -- So each thread keeps a queue of unused refresh tokens, seeded from the file
@@ -47,6 +48,8 @@ if mode ~= "get" then
   wrk.body = os.getenv("BENCH_BODY")
 end
 
+local code_prefix = os.getenv("BENCH_BODY") or ""
+
 function init(_)
   if mode == "refresh" or mode == "code" then
     local index = 0
@@ -55,6 +58,13 @@ function init(_)
         if index % nthreads == id then
           tail = tail + 1
           queue[tail] = line
+          if mode == "code" then
+            -- The whole request, formatted once here rather than in each
+            -- request(): wrk shares the two cores with the server, and the
+            -- other token-endpoint runs (the peer's, the baseline's) send a
+            -- static request that wrk never rebuilds.
+            queue[tail] = wrk.format(nil, nil, nil, code_prefix .. line)
+          end
         end
         index = index + 1
       end
@@ -80,14 +90,13 @@ elseif mode == "refresh" then
     return wrk.format(nil, nil, nil, '{"refresh_token":"' .. last_token .. '"}')
   end
 elseif mode == "code" then
-  local prefix = os.getenv("BENCH_BODY") or ""
   function request()
     if head <= tail then
       last_token = queue[head]
       queue[head] = nil
       head = head + 1
     end
-    return wrk.format(nil, nil, nil, prefix .. last_token)
+    return last_token
   end
 end
 
