@@ -78,10 +78,12 @@ else
   # the server keeps them all (past 10,000 it sweeps only expired ones).
   CODES=$((3000 * DURATION))
   # With the defaults the exchange signs one RSA token (the ID token) and
-  # runs about 5,500 a second: codes for 8,000 a second.
-  CODES_DEFAULT=$((8000 * DURATION))
-  # ES256 signs in a tenth of RSA's time: up to 20,000 exchanges a second.
-  CODES_ES=$((25000 * DURATION))
+  # runs up to about 7,000 a second: codes for 10,000 a second.
+  CODES_DEFAULT=$((10000 * DURATION))
+  # ES256 signs in a tenth of RSA's time: up to 25,000 exchanges a second
+  # (a rep ran out of 25,000 codes a second, at 24,765). Minting 150,000
+  # takes about 9 s, well inside a code's 60 s life.
+  CODES_ES=$((32000 * DURATION))
   CRYPTO_MILLIS=1000
   CRYPTO_REPS=$REPS
   MEMORY_TOTAL=100000
