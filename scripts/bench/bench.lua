@@ -52,7 +52,7 @@ local code_prefix = os.getenv("BENCH_BODY") or ""
 
 function init(_)
   if mode == "code" then
-    -- What a thread with no code left sends: a code the server refuses.
+    -- What a thread with no code at all sends: no code, which the server refuses.
     last_token = wrk.format(nil, nil, nil, code_prefix)
   end
   if mode == "refresh" or mode == "code" then
