@@ -67,9 +67,22 @@ step "maturin build --release (target/, the release profile)"
 rm -rf "$OUT/wheels"
 build_started=$SECONDS
 # scripts/python/cargo makes maturin's build the release step's own (see why
-# there); the wheel must then carry that very binary.
+# there); the wheel must then carry that very binary. The suites beside this
+# one start target/release/mock-auth-server, so it must stay in place while
+# maturin packs: a watcher checks every 10 ms that it never goes missing.
 REAL_CARGO=$(command -v cargo) PATH=$ROOT/scripts/python:$PATH CARGO_TARGET_DIR=$ROOT/target \
-  "$TOOLS/bin/maturin" build --release --locked --quiet --out "$OUT/wheels"
+  "$TOOLS/bin/maturin" build --release --locked --quiet --out "$OUT/wheels" &
+maturin_pid=$!
+vanished=0
+while kill -0 "$maturin_pid" 2>/dev/null; do
+  [ -e target/release/mock-auth-server ] || vanished=1
+  sleep 0.01
+done
+wait "$maturin_pid" || exit 1
+if [ "$vanished" -ne 0 ]; then
+  echo "target/release/mock-auth-server went missing while maturin built the wheel" >&2
+  exit 1
+fi
 wheels=("$OUT"/wheels/mock_auth_server-*.whl)
 if [ "${#wheels[@]}" -ne 1 ] || [ ! -f "${wheels[0]}" ]; then
   echo "expected one wheel in $OUT/wheels" >&2
